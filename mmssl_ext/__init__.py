@@ -1,0 +1,15 @@
+"""mmssl_ext: CIM, PQCL, CAE and ReSim self-supervised pre-training for OpenMMLab 2.0.
+
+``import mmssl_ext`` (or ``custom_imports = dict(imports=['mmssl_ext'])`` in a config)
+registers every module of the plugin into mmpretrain's registries, and the transfer
+modules into mmdet's / mmseg's as well, and allow-lists the few harmless types that
+mmengine checkpoints contain so they load with ``torch.load(weights_only=True)``.
+"""
+from .utils.checkpoint import register_safe_globals
+from .version import __version__, version_info
+
+register_safe_globals()
+
+from . import datasets, engine, models  # noqa: E402,F401  (registers modules)
+
+__all__ = ['__version__', 'version_info']

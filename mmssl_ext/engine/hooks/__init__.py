@@ -1,0 +1,3 @@
+from .portable_checkpoint_hook import PortableCheckpointHook
+
+__all__ = ['PortableCheckpointHook']
