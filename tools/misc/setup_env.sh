@@ -25,7 +25,7 @@ if [ ! -x "$VENV/bin/python" ]; then
     log "creating $VENV with $PYTHON"
     "$PYTHON" -m venv "$VENV"
 fi
-PY="$VENV/bin/python"
+PY="$(cd "$VENV" && pwd)/bin/python"
 PIP=("$PY" -m pip --disable-pip-version-check)
 
 "${PIP[@]}" install -q --upgrade pip
@@ -50,7 +50,7 @@ if ! ls "$WHEEL_DIR"/mmcv-*.whl >/dev/null 2>&1; then
     sed -i -E 's/-std=c\+\+1[47]/-std=c++20/g' "$SRC/setup.py"
     mkdir -p "$WHEEL_DIR"
     (cd "$SRC" && MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
-        "$ROOT/$PY" -m pip --disable-pip-version-check wheel -q --no-deps \
+        "$PY" -m pip --disable-pip-version-check wheel -q --no-deps \
         --no-build-isolation . -w "$WHEEL_DIR.partial")
     mv "$WHEEL_DIR.partial"/mmcv-*.whl "$WHEEL_DIR"/
     rm -rf "$WHEEL_DIR.partial"
