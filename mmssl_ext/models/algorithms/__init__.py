@@ -1,0 +1,3 @@
+from .cim import CIM
+
+__all__ = ['CIM']

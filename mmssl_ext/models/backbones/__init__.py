@@ -1,0 +1,3 @@
+from .cim_resnet import CIMResNet
+
+__all__ = ['CIMResNet']

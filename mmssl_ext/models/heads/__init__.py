@@ -1,0 +1,3 @@
+from .cim_head import CIMHead
+
+__all__ = ['CIMHead']

@@ -1,0 +1,3 @@
+from .cim_neck import CIMNeck
+
+__all__ = ['CIMNeck']

@@ -1,0 +1,107 @@
+"""CIM: Correlational Image Modeling (Li et al., CVPR 2023)."""
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from mmpretrain.models.selfsup import BaseSelfSupervisor
+from mmpretrain.structures import DataSample
+
+from mmssl_ext.registry import MODELS
+from ..utils.ema import IterCosineEMA
+
+
+@MODELS.register_module()
+class CIM(BaseSelfSupervisor):
+    """Correlational Image Modeling: locate exemplars cropped from a context image.
+
+    The online encoder (``backbone``) embeds all B*N exemplars in one batched forward;
+    the target encoder, an EMA copy of it, embeds the B contexts under ``no_grad``; the
+    decoder (``neck``, e.g. :class:`CIMNeck`) predicts a 2-class map per (context,
+    exemplar) pair and ``head`` (:class:`CIMHead`) computes the loss. Both encoders must
+    return a tuple whose last element is a (B, 1 + h*w, C) token sequence: mmpretrain's
+    ``MoCoV3ViT`` with ``out_type='raw'`` (ViT) or :class:`CIMResNet`.
+
+    Target update: ``target = (1 - m) * target + m * online`` once per optimizer step,
+    after it (as the reference), by :meth:`update_target`, which the
+    ``TargetUpdateHook`` calls when the optim wrapper has stepped (so gradient
+    accumulation updates it once per step). The config must include that hook:
+    ``custom_hooks = [dict(type='TargetUpdateHook')]``. ``m`` follows mmengine's
+    convention (weight of the NEW online parameters) and is annealed over training
+    iterations by :class:`IterCosineEMA` from ``base_momentum`` to ``end_momentum``.
+    The paper's target decay rate is ``tau = 1 - m``: its cosine schedule 0.99 -> 1.0
+    is ``base_momentum=0.01, end_momentum=0.0`` (the defaults). The target starts as
+    an exact copy of the initialised online encoder.
+    ``mode='tensor'`` returns the online encoder's output for a (B, 3, H, W) batch.
+
+    Departure from the reference: its target encoder reuses the online class token
+    and position embedding; here the target is a full EMA copy, so its class token is
+    the moving average of the online one (the fixed sin-cos position embeddings are
+    identical either way).
+
+    Args:
+        backbone (dict): online encoder config.
+        neck (dict): correlation decoder config.
+        head (dict): loss head config.
+        base_momentum (float): EMA weight of the online parameters at the start of
+            training, in [0, 1]. Defaults to 0.01.
+        end_momentum (float): EMA weight at the end of training, in [0, 1].
+            Defaults to 0.0.
+        pretrained (str, optional): checkpoint to initialise the whole model from.
+        data_preprocessor (dict, optional): must output
+            ``[contexts, exemplars, correlation_maps]`` (see :meth:`loss`).
+        init_cfg (dict, optional): mmengine initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 head: dict,
+                 base_momentum: float = 0.01,
+                 end_momentum: float = 0.0,
+                 pretrained: Optional[str] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        for name, value in (('base_momentum', base_momentum), ('end_momentum', end_momentum)):
+            if not 0. <= value <= 1.:
+                raise ValueError(f'{name} must be in [0, 1], got {value}')
+        super().__init__(backbone=backbone, neck=neck, head=head, pretrained=pretrained,
+                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.target_encoder = IterCosineEMA(self.backbone, momentum=base_momentum,
+                                            end_momentum=end_momentum)
+
+    def init_weights(self) -> None:
+        """Initialise, then make a fresh target an exact copy of the online encoder."""
+        super().init_weights()
+        if self.target_encoder.steps == 0:
+            self.target_encoder.update_parameters(self.backbone)
+
+    @torch.no_grad()
+    def update_target(self) -> None:
+        """One EMA step of the target encoder towards the online encoder."""
+        self.target_encoder.update_parameters(self.backbone)
+
+    def loss(self, inputs: Sequence[torch.Tensor],
+             data_samples: Optional[List[DataSample]] = None) -> Dict[str, torch.Tensor]:
+        """Correlation loss of a batch.
+
+        Args:
+            inputs (Sequence[Tensor]): ``[contexts, exemplars, correlation_maps]``:
+                (B, 3, Hc, Wc) contexts, (B, N, 3, He, We) exemplars and (B, N, Hc, Wc)
+                long maps in {0, 1}.
+            data_samples (list[DataSample], optional): unused.
+
+        Returns:
+            dict[str, Tensor]: the head's ``loss`` and logged metrics.
+        """
+        contexts, exemplars, correlation_maps = inputs
+        if contexts.dim() != 4 or exemplars.dim() != 5 or len(contexts) != len(exemplars):
+            raise ValueError('expected (B, 3, Hc, Wc) contexts and (B, N, 3, He, We) '
+                             f'exemplars, got {tuple(contexts.shape)} and '
+                             f'{tuple(exemplars.shape)}')
+        batch, num_exemplars = exemplars.shape[:2]
+        exemplar_tokens = self.backbone(exemplars.flatten(0, 1))[-1]  # (B*N, Le, C)
+        with torch.no_grad():
+            context_tokens = self.target_encoder(contexts)[-1]  # (B, Lc, C)
+        logits = self.neck(context_tokens,
+                           exemplar_tokens.unflatten(0, (batch, num_exemplars)),
+                           contexts.shape[-2:])
+        return self.head.loss(logits, correlation_maps)
