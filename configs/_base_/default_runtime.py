@@ -9,11 +9,11 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='VisualizationHook', enable=False),
+    # Checkpoints load with torch.load(weights_only=True) (torch >= 2.6): see
+    # mmssl_ext/utils/checkpoint.py. A default hook (a dict entry) survives configs
+    # that set their own custom_hooks.
+    portable_checkpoint=dict(type='PortableCheckpointHook'),
 )
-
-# Checkpoints load with torch.load(weights_only=True) (torch >= 2.6): see
-# mmssl_ext/utils/checkpoint.py.
-custom_hooks = [dict(type='PortableCheckpointHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,
