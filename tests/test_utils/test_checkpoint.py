@@ -85,3 +85,26 @@ def test_load_weights_only_refuses_arbitrary_objects(tmp_path):
 
 class _Arbitrary:
     """A class that is not on the allow-list."""
+
+
+def test_pretrained_init_cfg_loads_weights_only(tmp_path):
+    """``init_cfg=dict(type='Pretrained')`` accepts plain weights and refuses pickled objects."""
+    from mmengine.model import BaseModule
+
+    class Tiny(BaseModule):
+
+        def __init__(self, init_cfg):
+            super().__init__(init_cfg=init_cfg)
+            self.fc = torch.nn.Linear(2, 2)
+
+    weights = {'state_dict': {'fc.weight': torch.ones(2, 2), 'fc.bias': torch.zeros(2)}}
+    good, evil = tmp_path / 'good.pth', tmp_path / 'evil.pth'
+    torch.save(weights, good)
+    torch.save({**weights, 'meta': _Arbitrary()}, evil)
+
+    model = Tiny(dict(type='Pretrained', checkpoint=str(good)))
+    model.init_weights()
+    torch.testing.assert_close(model.fc.weight, torch.ones(2, 2))
+
+    with pytest.raises(Exception, match='Weights only load failed'):
+        Tiny(dict(type='Pretrained', checkpoint=str(evil))).init_weights()
