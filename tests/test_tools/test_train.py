@@ -1,0 +1,70 @@
+"""tools/train.py: training, --resume with weights-only checkpoints, CPU multi-process."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = osp.join(ROOT, 'tests', 'data', 'configs', 'tiny_mae.py')
+NUM_IMAGES = 30
+BATCH = 4
+ITERS_PER_EPOCH = -(-NUM_IMAGES // BATCH)
+
+
+def _run(args, cwd):
+    env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1')
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True,
+                            timeout=600, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    return result.stdout + result.stderr
+
+
+def _train(work_dir, data_root, *extra):
+    return _run([sys.executable, osp.join(ROOT, 'tools', 'train.py'), CONFIG,
+                 '--work-dir', str(work_dir), '--cfg-options',
+                 f'train_dataloader.dataset.data_root={data_root}', *extra], cwd=ROOT)
+
+
+@pytest.mark.slow
+def test_train_two_epochs_then_resume_to_three(tmp_path, demo_data_root):
+    data_root = demo_data_root / 'imagenet'
+    _train(tmp_path, data_root)
+    checkpoint = torch.load(tmp_path / 'epoch_2.pth', weights_only=True)
+    assert checkpoint['meta']['epoch'] == 2
+    assert checkpoint['meta']['iter'] == 2 * ITERS_PER_EPOCH
+    step_after_two = next(iter(checkpoint['optimizer']['state'].values()))['step']
+    assert int(step_after_two) == 2 * ITERS_PER_EPOCH
+
+    log = _train(tmp_path, data_root, 'train_cfg.max_epochs=3', '--resume')
+    assert 'resumed epoch: 2' in log.lower().replace(',', '')
+    resumed = torch.load(tmp_path / 'epoch_3.pth', weights_only=True)
+    assert resumed['meta']['epoch'] == 3
+    assert resumed['meta']['iter'] == 3 * ITERS_PER_EPOCH
+    # AdamW state continued from the checkpoint: step count and moments carried over.
+    state_after_three = next(iter(resumed['optimizer']['state'].values()))
+    assert int(state_after_three['step']) == 3 * ITERS_PER_EPOCH
+    history = resumed['message_hub']['log_scalars']['train/loss']
+    assert len(history.data[0]) == 3 * ITERS_PER_EPOCH
+
+    # load_from (weights only, fresh optimizer) also works.
+    _train(tmp_path / 'finetune', data_root, 'train_cfg.max_epochs=1',
+           f'load_from={tmp_path / "epoch_3.pth"}')
+
+
+@pytest.mark.slow
+def test_dist_train_two_cpu_processes(tmp_path, demo_data_root):
+    env_python = f'PYTHON={sys.executable}'
+    script = osp.join(ROOT, 'tools', 'dist_train.sh')
+    log = _run(['env', env_python, 'PORT=29611', 'bash', script, CONFIG, '2',
+                '--work-dir', str(tmp_path), '--cfg-options',
+                f'train_dataloader.dataset.data_root={demo_data_root / "imagenet"}',
+                'train_cfg.max_epochs=1'], cwd=ROOT)
+    assert 'Distributed training: True' in log
+    assert "type='MMDistributedDataParallel'" in log
+    checkpoint = torch.load(tmp_path / 'epoch_1.pth', weights_only=True)
+    # Each of the 2 ranks sees half of the images per epoch.
+    images_per_rank = -(-NUM_IMAGES // 2)
+    assert checkpoint['meta']['iter'] == -(-images_per_rank // BATCH)
