@@ -1,0 +1,3 @@
+from .cim_exemplars import PackCIMInputs, SampleCIMExemplars
+
+__all__ = ['PackCIMInputs', 'SampleCIMExemplars']

@@ -1,0 +1,6 @@
+# CIM ViT-S/16, 300 epochs on ImageNet-1k: the ViT-B recipe with a ViT-S encoder.
+_base_ = ['./vit-b_300e_in1k.py']
+
+model = dict(
+    backbone=dict(arch='small'),
+    neck=dict(in_channels=384))

@@ -1,0 +1,3 @@
+from .cim_data_preprocessor import CIMDataPreprocessor
+
+__all__ = ['CIMDataPreprocessor']
