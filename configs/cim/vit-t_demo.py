@@ -40,12 +40,12 @@ optim_wrapper = dict(optimizer=dict(lr=1e-3))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=2,
          convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=18, eta_min=1e-5, by_epoch=True, begin=2,
-         end=20, convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=78, eta_min=1e-5, by_epoch=True, begin=2,
+         end=80, convert_to_iter_based=True),
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=20)
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=80)
 default_hooks = dict(
     logger=dict(interval=7),
-    checkpoint=dict(interval=10, max_keep_ckpts=2))
+    checkpoint=dict(interval=20, max_keep_ckpts=2))
 custom_hooks = [dict(type='TargetUpdateHook')]
 auto_scale_lr = dict(base_batch_size=16)

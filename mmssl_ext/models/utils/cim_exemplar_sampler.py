@@ -83,8 +83,9 @@ class CIMExemplarSampler:
                              f'base images, got {tuple(images.shape)}')
         with torch.autocast(images.device.type, enabled=False):
             images = images.float()
+            low, high = images.amin(), images.amax()  # bicubic overshoot clamped, as PIL
             contexts = F.interpolate(images, size=self.context_size, mode='bicubic',
-                                     align_corners=False, antialias=True)
+                                     align_corners=False, antialias=True).clamp(low, high)
             regions = sample_rotated_regions(
                 len(images), self.num_exemplars, self.base_size, self.scale_range,
                 self.ratio_range, self.rotation_range, self.num_candidates,

@@ -1,0 +1,95 @@
+"""CIM's CPU data path: SampleCIMExemplars + PackCIMInputs."""
+import numpy as np
+import pytest
+import torch
+from mmengine.dataset import default_collate
+
+from mmssl_ext.datasets.transforms import PackCIMInputs, SampleCIMExemplars
+
+NO_AUG = dict(jitter_prob=0., gray_prob=0., blur_prob=0., solarize_prob=0., flip_prob=0.)
+
+
+def _results(size=96, seed=0):
+    rng = np.random.default_rng(seed)
+    return dict(img=rng.integers(0, 256, (size, size, 3), dtype=np.uint8),
+                img_path='some/photo.jpg')
+
+
+def test_outputs_shapes_and_exact_maps():
+    torch.manual_seed(0)
+    transform = SampleCIMExemplars(exemplar_augment=NO_AUG, base_size=96, context_size=64,
+                                   exemplar_size=32, num_exemplars=5)
+    results = transform(_results())
+    assert results['img'].shape == (64, 64, 3) and results['img'].dtype == np.uint8
+    assert results['exemplars'].shape == (5, 32, 32, 3)
+    maps = results['correlation_maps']
+    assert maps.shape == (5, 64, 64) and set(np.unique(maps)) <= {0, 1}
+    area = maps.reshape(5, -1).mean(1)
+    assert ((area > 0.03) & (area < 0.5)).all()  # scale range (0.05, 0.48) +- raster
+
+
+def test_constant_image_gives_constant_exemplars_without_fill():
+    """No black fill: every exemplar pixel comes from inside the image."""
+    torch.manual_seed(0)
+    transform = SampleCIMExemplars(exemplar_augment=NO_AUG, base_size=64, context_size=48,
+                                   exemplar_size=16, num_exemplars=6,
+                                   scale_range=(0.4, 0.48), rotation_range=(-45., 45.))
+    for _ in range(20):
+        results = transform(dict(img=np.full((64, 64, 3), 200, np.uint8), img_path='x'))
+        assert (results['exemplars'] == 200).all()
+
+
+def test_mmcv_hue_jitter_is_broken_under_numpy2():
+    """Why the CPU path does not use mmpretrain's ColorJitter (see the docstring)."""
+    import mmcv
+    if np.lib.NumpyVersion(np.__version__) < '2.0.0':
+        pytest.skip('numpy < 2')
+    with pytest.raises(OverflowError):
+        mmcv.adjust_hue(np.zeros((4, 4, 3), np.uint8), -0.05)
+
+
+def test_default_augmentation_changes_exemplars_only():
+    torch.manual_seed(0)
+    transform = SampleCIMExemplars(base_size=96, context_size=64, exemplar_size=32)
+    plain = SampleCIMExemplars(exemplar_augment=NO_AUG, base_size=96, context_size=64,
+                               exemplar_size=32)
+    results = transform(_results())
+    torch.manual_seed(0)
+    reference = plain(_results())
+    np.testing.assert_array_equal(results['img'], reference['img'])
+    np.testing.assert_array_equal(results['correlation_maps'], reference['correlation_maps'])
+    assert not np.array_equal(results['exemplars'], reference['exemplars'])
+
+
+def test_pack_and_collate():
+    transform = SampleCIMExemplars(exemplar_augment=NO_AUG, base_size=96, context_size=64,
+                                   exemplar_size=32, num_exemplars=3)
+    packed = [PackCIMInputs()(transform(_results(seed=s))) for s in range(2)]
+    batch = default_collate(packed)
+    contexts, exemplars, maps = batch['inputs']
+    assert contexts.shape == (2, 3, 64, 64) and exemplars.shape == (2, 3, 3, 32, 32)
+    assert maps.shape == (2, 3, 64, 64) and contexts.dtype == torch.uint8
+    assert batch['data_samples'][0].img_path == 'some/photo.jpg'
+
+
+@pytest.mark.parametrize('kwargs,name', [
+    (dict(exemplar_size=200), 'exemplar_size'),
+    (dict(scale_range=(0.3, 0.3)), 'scale_range'),
+    (dict(scale_range=(0.0, 0.5)), 'scale_range'),
+    (dict(scale_range=(0.5, 1.5)), 'scale_range'),
+    (dict(ratio_range=(3., 1.)), 'ratio_range'),
+    (dict(rotation_range=(-200., 45.)), 'rotation_range'),
+    (dict(num_exemplars=0), 'num_exemplars'),
+    (dict(context_size=256), 'context_size'),
+])
+def test_bad_parameters_fail_at_build(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        SampleCIMExemplars(**kwargs)
+
+
+@pytest.mark.parametrize('image', [np.zeros((50, 96, 3), np.uint8),
+                                   np.zeros((96, 96), np.uint8)])
+def test_wrong_image_names_the_file(image):
+    transform = SampleCIMExemplars(base_size=96, context_size=64, exemplar_size=32)
+    with pytest.raises(ValueError, match='some/photo.jpg'):
+        transform(dict(img=image, img_path='some/photo.jpg'))
