@@ -12,8 +12,8 @@ CONFIG=configs/cim/vit-t_demo.py
 echo "[demo] pre-training CIM ($CONFIG) on $DATA/imagenet, work dir $WORK_DIR/cim"
 "$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR/cim" \
     --cfg-options train_dataloader.dataset.data_root="$DATA/imagenet"
-CHECKPOINT="$WORK_DIR/cim/$(cat "$WORK_DIR/cim/last_checkpoint" | xargs basename)"
-IMAGE="$(find "$DATA/imagenet/train" -name '*.jpg' | sort | head -n 1)"
+CHECKPOINT="$(cat "$WORK_DIR/cim/last_checkpoint")"
+IMAGE="$DATA/imagenet/train/astronaut/original.jpg"
 OUT="$WORK_DIR/cim/correlation_maps.png"
 "$PY" tools/visualization/vis_cim.py "$CONFIG" "$CHECKPOINT" "$IMAGE" --out "$OUT"
 echo "[demo] checkpoint: $CHECKPOINT"

@@ -93,6 +93,19 @@ class CIM(BaseSelfSupervisor):
             dict[str, Tensor]: the head's ``loss`` and logged metrics.
         """
         contexts, exemplars, correlation_maps = inputs
+        return self.head.loss(self.correlation_logits(contexts, exemplars), correlation_maps)
+
+    def correlation_logits(self, contexts: torch.Tensor,
+                           exemplars: torch.Tensor) -> torch.Tensor:
+        """Predicted correlation maps.
+
+        Args:
+            contexts (Tensor): (B, 3, Hc, Wc) normalised contexts.
+            exemplars (Tensor): (B, N, 3, He, We) normalised exemplars.
+
+        Returns:
+            Tensor: (B, N, 2, Hc, Wc) logits (background, exemplar) per pixel.
+        """
         if contexts.dim() != 4 or exemplars.dim() != 5 or len(contexts) != len(exemplars):
             raise ValueError('expected (B, 3, Hc, Wc) contexts and (B, N, 3, He, We) '
                              f'exemplars, got {tuple(contexts.shape)} and '
@@ -101,7 +114,6 @@ class CIM(BaseSelfSupervisor):
         exemplar_tokens = self.backbone(exemplars.flatten(0, 1))[-1]  # (B*N, Le, C)
         with torch.no_grad():
             context_tokens = self.target_encoder(contexts)[-1]  # (B, Lc, C)
-        logits = self.neck(context_tokens,
-                           exemplar_tokens.unflatten(0, (batch, num_exemplars)),
-                           contexts.shape[-2:])
-        return self.head.loss(logits, correlation_maps)
+        return self.neck(context_tokens,
+                         exemplar_tokens.unflatten(0, (batch, num_exemplars)),
+                         contexts.shape[-2:])
