@@ -70,3 +70,15 @@ def test_demo_config_trains_and_resumes(tmp_path, demo_data_root):
     assert not torch.equal(first['state_dict'][key], resumed['state_dict'][key])
     assert not torch.equal(resumed['state_dict'][key],
                            resumed['state_dict']['backbone.layers.0.ffn.layers.1.weight'])
+
+    # the visualiser draws the resumed checkpoint: 3 rows x (1 + N) panels
+    out = tmp_path / 'maps.png'
+    result = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools', 'visualization', 'vis_cim.py'),
+         osp.join(ROOT, 'configs', 'cim', 'vit-t_demo.py'), str(tmp_path / 'epoch_3.pth'),
+         str(demo_data_root / 'imagenet' / 'train' / 'astronaut' / 'original.jpg'),
+         '--out', str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    import cv2
+    picture = cv2.imread(str(out))
+    assert picture is not None and picture.shape[0] > 300 and picture.shape[1] > 500
