@@ -82,3 +82,17 @@ def test_demo_config_trains_and_resumes(tmp_path, demo_data_root):
     import cv2
     picture = cv2.imread(str(out))
     assert picture is not None and picture.shape[0] > 300 and picture.shape[1] > 500
+
+
+def test_cpu_sampling_pipeline_feeds_the_preprocessor(demo_data_root):
+    from mmengine.dataset import default_collate
+    from mmpretrain.registry import DATASETS
+
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'cim', 'vit-b_300e_in1k_cpu-sampling.py'))
+    cfg.train_dataloader.dataset.data_root = str(demo_data_root / 'imagenet')
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    batch = default_collate([dataset[0], dataset[1]])
+    preprocessor = MODELS.build(cfg.data_preprocessor)
+    contexts, exemplars, maps = preprocessor(batch, True)['inputs']
+    assert contexts.shape == (2, 3, 160, 160) and exemplars.shape == (2, 6, 3, 64, 64)
+    assert maps.shape == (2, 6, 160, 160) and maps.dtype == torch.long
