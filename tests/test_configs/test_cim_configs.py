@@ -96,3 +96,16 @@ def test_cpu_sampling_pipeline_feeds_the_preprocessor(demo_data_root):
     contexts, exemplars, maps = preprocessor(batch, True)['inputs']
     assert contexts.shape == (2, 3, 160, 160) and exemplars.shape == (2, 6, 3, 64, 64)
     assert maps.shape == (2, 6, 160, 160) and maps.dtype == torch.long
+
+
+def test_unreadable_image_names_the_file(tmp_path):
+    from mmpretrain.registry import DATASETS
+
+    (tmp_path / 'train' / 'a').mkdir(parents=True)
+    broken = tmp_path / 'train' / 'a' / 'broken.jpg'
+    broken.write_bytes(b'not a jpeg')
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'cim', 'vit-t_demo.py'))
+    cfg.train_dataloader.dataset.data_root = str(tmp_path)
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    with pytest.raises(Exception, match='broken.jpg'):
+        dataset[0]
