@@ -4,7 +4,9 @@
         [--backbone-only [--encoder online|target]]
 
 Without --backbone-only, OUT is an mmengine checkpoint of the whole CIM model (use it as
-``load_from`` / ``--resume`` to continue pre-training with configs/cim/vit-b_300e_in1k.py).
+``load_from=OUT`` to continue pre-training from the released weights, online and target
+encoders and decoder, with configs/cim/vit-b_300e_in1k.py; the release has no optimizer
+state, so it is a ``load_from``, not a ``--resume``).
 With it, OUT holds the encoder only, in mmpretrain names without prefix, for
 ``init_cfg=dict(type='Pretrained', checkpoint=OUT)`` in mmpretrain / mmdet / mmseg.
 """
