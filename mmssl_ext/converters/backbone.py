@@ -1,0 +1,35 @@
+"""Backbone-only weights from any mmssl_ext pre-training checkpoint."""
+from typing import Dict, Optional, Tuple
+
+import torch
+
+from .cim import cim_to_backbone
+
+#: algorithm -> (how to recognise its state dict, default encoder, extractor).
+#: The default is the encoder each paper transfers.
+EXTRACTORS = {
+    'cim': (lambda sd: 'neck.embed.weight' in sd and any(
+        k.startswith('target_encoder.module.') for k in sd), 'online', cim_to_backbone),
+}
+
+
+def detect_algorithm(state_dict: Dict[str, torch.Tensor]) -> str:
+    """Name of the mmssl_ext algorithm that wrote ``state_dict``."""
+    for name, (matches, _, _) in EXTRACTORS.items():
+        if matches(state_dict):
+            return name
+    raise ValueError('not an mmssl_ext pre-training checkpoint of a known algorithm '
+                     f'({", ".join(EXTRACTORS)}); first keys: {list(state_dict)[:5]}')
+
+
+def extract_backbone(state_dict: Dict[str, torch.Tensor], encoder: Optional[str] = None
+                     ) -> Tuple[Dict[str, torch.Tensor], str, str]:
+    """Backbone weights (target-library names, no prefix) of a pre-training state dict.
+
+    Returns:
+        tuple: (backbone state dict, algorithm name, encoder used).
+    """
+    algorithm = detect_algorithm(state_dict)
+    _, default_encoder, extractor = EXTRACTORS[algorithm]
+    encoder = encoder or default_encoder
+    return extractor(state_dict, encoder), algorithm, encoder

@@ -1,0 +1,69 @@
+"""extract_backbone: pre-training checkpoint -> transfer backbone with no missing keys."""
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import mmssl_ext  # noqa: F401
+from mmpretrain.models import VisionTransformer
+from mmpretrain.registry import MODELS
+from mmssl_ext.converters import detect_algorithm, extract_backbone
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ARCH = dict(embed_dims=32, num_layers=4, num_heads=2, feedforward_channels=64)
+
+
+def _cim_checkpoint(path):
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type='CIM',
+        backbone=dict(type='MoCoV3ViT', arch=ARCH, img_size=64, patch_size=16,
+                      stop_grad_conv1=True, out_type='raw'),
+        neck=dict(type='CIMNeck', in_channels=32, embed_dims=16, num_heads=2,
+                  context_grid=(3, 3)),
+        head=dict(type='CIMHead')))
+    model.init_weights()
+    with torch.no_grad():
+        for p in model.target_encoder.parameters():
+            p.add_(1.0)  # make the two encoders differ
+    torch.save({'meta': {}, 'state_dict': model.state_dict()}, path)
+    return model
+
+
+def test_cli_output_loads_into_a_detection_backbone(tmp_path):
+    model = _cim_checkpoint(tmp_path / 'cim.pth')
+    out = tmp_path / 'backbone.pth'
+    result = subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'model_converters',
+                                                      'extract_backbone.py'),
+                             str(tmp_path / 'cim.pth'), str(out)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 'cim: online encoder' in result.stdout
+    vit = VisionTransformer(arch=ARCH, img_size=64, patch_size=16, out_indices=(0, 1, 2, 3),
+                            out_type='featmap', final_norm=False)
+    weights = torch.load(out, weights_only=True)['state_dict']
+    missing, unexpected = vit.load_state_dict(weights, strict=False)
+    assert missing == [] and unexpected == ['ln1.weight', 'ln1.bias']  # final_norm=False
+    torch.testing.assert_close(vit.layers[2].attn.qkv.weight,
+                               model.backbone.layers[2].attn.qkv.weight)
+
+    # the same through init_cfg on the raw checkpoint with a prefix
+    raw = VisionTransformer(arch=ARCH, img_size=64, patch_size=16, out_type='featmap',
+                            init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'cim.pth'),
+                                          prefix='backbone.'))
+    raw.init_weights()
+    torch.testing.assert_close(raw.layers[2].attn.qkv.weight, vit.layers[2].attn.qkv.weight)
+
+
+def test_target_encoder_option_and_unknown_checkpoints(tmp_path):
+    model = _cim_checkpoint(tmp_path / 'cim.pth')
+    state = model.state_dict()
+    assert detect_algorithm(state) == 'cim'
+    target, _, encoder = extract_backbone(state, 'target')
+    assert encoder == 'target'
+    torch.testing.assert_close(target['layers.0.ln1.weight'],
+                               state['target_encoder.module.layers.0.ln1.weight'])
+    with pytest.raises(ValueError, match='known algorithm'):
+        extract_backbone({'conv.weight': torch.zeros(1)})
