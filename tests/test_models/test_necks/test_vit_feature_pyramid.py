@@ -1,6 +1,7 @@
 """ViTFeaturePyramid: four stride-16 ViT maps -> strides 4, 8, 16, 32, feeding mmdet's FPN."""
 import pytest
 import torch
+from mmengine.registry import DefaultScope
 
 import mmssl_ext  # noqa: F401
 from mmssl_ext.models.necks import ViTFeaturePyramid
@@ -26,14 +27,15 @@ def test_feeds_mmdet_fpn_from_a_vit():
     from mmdet.utils import register_all_modules
 
     register_all_modules(False)
-    neck = DET_MODELS.build([
-        dict(type='ViTFeaturePyramid', embed_dims=16),
-        dict(type='FPN', in_channels=[16] * 4, out_channels=8, num_outs=5)])
-    backbone = DET_MODELS.build(dict(
-        type='mmpretrain.VisionTransformer',
-        arch=dict(embed_dims=16, num_layers=12, num_heads=2, feedforward_channels=32),
-        img_size=64, patch_size=16, out_indices=(3, 5, 7, 11), out_type='featmap',
-        final_norm=False))
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        neck = DET_MODELS.build([
+            dict(type='ViTFeaturePyramid', embed_dims=16),
+            dict(type='FPN', in_channels=[16] * 4, out_channels=8, num_outs=5)])
+        backbone = DET_MODELS.build(dict(
+            type='mmpretrain.VisionTransformer',
+            arch=dict(embed_dims=16, num_layers=12, num_heads=2, feedforward_channels=32),
+            img_size=64, patch_size=16, out_indices=(3, 5, 7, 11), out_type='featmap',
+            final_norm=False))
     outs = neck(backbone(torch.randn(1, 3, 64, 64)))
     assert [tuple(o.shape[-2:]) for o in outs] == [(16, 16), (8, 8), (4, 4), (2, 2), (1, 1)]
 
