@@ -90,3 +90,28 @@ def test_bad_parameters_are_named():
         CIMDataPreprocessor(sampler=dict(num_exemplars=0))
     with pytest.raises(ValueError, match='std'):
         CIMDataPreprocessor(std=(1., 0., 1.))
+
+
+def test_device_path_is_deterministic_under_a_seed():
+    preprocessor = CIMDataPreprocessor(sampler=SAMPLER)
+    base = _base_batch()
+    outputs = []
+    for _ in range(2):
+        torch.manual_seed(5)
+        outputs.append(preprocessor(dict(inputs=base), True)['inputs'])
+    for first, second in zip(*outputs):
+        torch.testing.assert_close(first, second)
+
+
+@pytest.mark.gpu
+def test_cuda_fp16_autocast_matches_the_cpu_geometry():
+    preprocessor = CIMDataPreprocessor(sampler=SAMPLER).cuda()
+    base = _base_batch(100)
+    torch.manual_seed(0)
+    with torch.autocast('cuda', dtype=torch.float16):
+        contexts, exemplars, maps = preprocessor(dict(inputs=base.cuda()), True)['inputs']
+    assert contexts.is_cuda and contexts.dtype == exemplars.dtype == torch.float32
+    assert bool(torch.isfinite(exemplars).all()) and maps.dtype == torch.long
+    cpu_maps = CIMDataPreprocessor(sampler=SAMPLER)(dict(inputs=base), True)['inputs'][2]
+    cuda_area, cpu_area = maps.float().mean((2, 3)).cpu(), cpu_maps.float().mean((2, 3))
+    assert cuda_area.mean().item() == pytest.approx(cpu_area.mean().item(), abs=0.03)

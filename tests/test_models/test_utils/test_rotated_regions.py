@@ -117,3 +117,24 @@ def test_raster_hand_case_quarter_turn():
     expected = torch.zeros(8, 8, dtype=torch.bool)
     expected[2:6, 3:5] = True
     assert torch.equal(raster, expected)
+
+
+def test_crops_and_rasters_share_the_rotation_convention():
+    """Cropping a region out of its own raster gives only ones; the mirrored angle does not."""
+    torch.manual_seed(0)
+    size = 64
+    # elongated and clearly turned, sides >= 15 px: crop samples of a 4 x 4 output lie
+    # > sqrt(2) px inside the rectangle, so all bilinear taps are raster pixels set to 1
+    regions = sample_rotated_regions(4, 6, (size, size), (0.2, 0.3), (0.3, 0.4),
+                                     (30., 45.)).double()
+    mirrored = regions.clone()
+    mirrored[..., 4] *= -1
+
+    def crops_of_own_raster(raster_regions):
+        rasters = rasterize_regions(raster_regions, (size, size), (size, size)).double()
+        crops = crop_rotated_regions(rasters, regions, (4, 4))  # (B, N, N, 4, 4)
+        return crops.diagonal(dim1=1, dim2=2)  # region n cropped from raster n
+
+    own = crops_of_own_raster(regions)
+    torch.testing.assert_close(own, torch.ones_like(own))
+    assert bool((crops_of_own_raster(mirrored).amin((1, 2)) == 0).all())
