@@ -9,6 +9,8 @@ encoders and decoder, with configs/cim/vit-b_300e_in1k.py; the release has no op
 state, so it is a ``load_from``, not a ``--resume``).
 With it, OUT holds the encoder only, in mmpretrain names without prefix, for
 ``init_cfg=dict(type='Pretrained', checkpoint=OUT)`` in mmpretrain / mmdet / mmseg.
+The conversion report (unused contrastive-branch keys, recomputed tables, warnings) is
+printed; a key the model needs and the release lacks is an error naming it.
 """
 import argparse
 
@@ -22,16 +24,20 @@ def main():
     parser.add_argument('src', help='reference checkpoint ({"model": ...})')
     parser.add_argument('dst', help='output checkpoint')
     parser.add_argument('--backbone-only', action='store_true', help='write the encoder only')
-    parser.add_argument('--encoder', default='online', choices=['online', 'target'],
-                        help='encoder for --backbone-only (reference fine-tunes the online)')
+    parser.add_argument('--encoder', choices=['online', 'target'],
+                        help='encoder for --backbone-only (default: online, which the '
+                        'reference fine-tunes)')
     args = parser.parse_args()
+    if args.encoder and not args.backbone_only:
+        parser.error('--encoder needs --backbone-only')
 
-    source = load_state_dict(args.src)
-    converted, report = cim_official_to_mmssl(source)
+    converted, report = cim_official_to_mmssl(load_state_dict(args.src))
     print(report)
+    meta = {'converted_from': 'CIM reference release'}
     if args.backbone_only:
-        converted = cim_to_backbone(converted, args.encoder)
-    torch.save({'meta': {'converted_from': 'cim-official'}, 'state_dict': converted}, args.dst)
+        meta['encoder'] = args.encoder or 'online'
+        converted = cim_to_backbone(converted, meta['encoder'])
+    torch.save({'meta': meta, 'state_dict': converted}, args.dst)
     print(f'wrote {len(converted)} tensors to {args.dst}')
 
 
