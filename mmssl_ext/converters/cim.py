@@ -16,8 +16,8 @@ The reference release (weivision/Correlational-Image-Modeling; ``{'model': ...}`
 from typing import Dict, Optional, Tuple
 
 import torch
-from mmpretrain.models.utils import build_2d_sincos_position_embedding
 
+from mmssl_ext.models.utils.pos_embed import sincos_2d_table
 from .common import ConversionReport, apply_key_map, count_blocks, strip_prefix, timm_vit_key_map
 
 #: reference decoder modules -> ``CIMNeck`` modules (both have weight and bias).
@@ -53,25 +53,18 @@ def _decoder_pos_embed_warning(table: torch.Tensor) -> Optional[str]:
         table (Tensor): (1, 1 + n*n, D) ``decoder_pos_embed`` of the release.
 
     Returns:
-        str, optional: None if they agree, else what differs.
+        str, optional: None if they agree (both MAE's sin-cos table), else a warning.
     """
     num_cells, embed_dims = table.shape[1] - 1, table.shape[2]
     grid = round(num_cells**0.5)
     if grid * grid != num_cells or embed_dims % 4:
         return (f'decoder_pos_embed {tuple(table.shape)} is not a square sin-cos grid; '
                 'CIMNeck recomputes its own table')
-    ours = build_2d_sincos_position_embedding(grid, embed_dims, cls_token=True)
-    table = table.float().cpu()
-    if torch.allclose(table, ours, atol=1e-5):
+    if torch.allclose(table.float().cpu(), sincos_2d_table((grid, grid), embed_dims),
+                      atol=1e-5):
         return None
-    cells = ours[:, 1:].unflatten(1, (grid, grid))
-    ours_transposed = torch.cat([ours[:, :1], cells.transpose(1, 2).flatten(1, 2)], dim=1)
-    if torch.allclose(table, ours_transposed, atol=1e-5):
-        return ('the release\'s decoder_pos_embed (MAE sin-cos: x features first) is the '
-                'grid transpose of the table CIMNeck recomputes (mmpretrain sin-cos: y '
-                'first); the converted decoder sees transposed context positions. The '
-                'encoders are exact (their pos_embed is copied).')
-    return 'the release\'s decoder_pos_embed differs from the table CIMNeck recomputes'
+    return ('the release\'s decoder_pos_embed differs from the MAE sin-cos table CIMNeck '
+            'recomputes: the converted decoder sees other context positions')
 
 
 def cim_official_to_mmssl(state_dict: Dict[str, torch.Tensor]

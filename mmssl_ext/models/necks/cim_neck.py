@@ -5,10 +5,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule, ModuleList
-from mmpretrain.models.utils import build_2d_sincos_position_embedding, build_norm_layer
+from mmpretrain.models.utils import build_norm_layer
 
 from mmssl_ext.registry import MODELS
 from ..utils.cross_attention import CrossAttentionBlock
+from ..utils.pos_embed import sincos_2d_table
 
 
 @MODELS.register_module()
@@ -69,7 +70,7 @@ class CIMNeck(BaseModule):
         self.embed = nn.Linear(in_channels, embed_dims)
         self.register_buffer(
             'pos_embed',
-            build_2d_sincos_position_embedding(self.context_grid, embed_dims, cls_token=True),
+            sincos_2d_table(self.context_grid, embed_dims, cls_token=True),
             persistent=False)
         self.blocks = ModuleList(
             CrossAttentionBlock(embed_dims, num_heads, mlp_ratio=mlp_ratio, norm_cfg=norm_cfg)

@@ -4,7 +4,6 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from mmpretrain.models.utils import build_2d_sincos_position_embedding
 
 from mmssl_ext.models.necks import CIMNeck
 from mmssl_ext.models.utils import CrossAttention
@@ -32,12 +31,24 @@ def naive_attention(attn, queries, memory):
     return torch.cat(heads, -1) @ attn.proj.weight.T + attn.proj.bias
 
 
+def mae_sincos_table(grid_h, grid_w, embed_dims):
+    """MAE's table written out per token: [sin(x w), cos(x w), sin(y w), cos(y w)]."""
+    quarter = embed_dims // 4
+    omega = [10000.**(-k / quarter) for k in range(quarter)]
+    rows = [[0.] * embed_dims]
+    for y in range(grid_h):
+        for x in range(grid_w):
+            rows.append([math.sin(x * o) for o in omega] + [math.cos(x * o) for o in omega]
+                        + [math.sin(y * o) for o in omega] + [math.cos(y * o) for o in omega])
+    return torch.tensor(rows, dtype=torch.float64).float()  # the neck keeps a float32 buffer
+
+
 def naive_neck(neck, context_tokens, exemplar_tokens, output_size):
     """Loop over (image, exemplar) pairs, explicit formulas everywhere."""
     batch, num_exemplars = exemplar_tokens.shape[:2]
     grid_h, grid_w = neck.context_grid
     embed_dims = neck.embed.out_features
-    pos = build_2d_sincos_position_embedding((grid_h, grid_w), embed_dims, cls_token=True)[0]
+    pos = mae_sincos_table(grid_h, grid_w, embed_dims)
     out = torch.empty(batch, num_exemplars, 2, *output_size, dtype=context_tokens.dtype)
     for b in range(batch):
         for n in range(num_exemplars):

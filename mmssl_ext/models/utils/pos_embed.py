@@ -1,0 +1,39 @@
+"""Fixed 2-D sin-cos position embeddings (MAE's layout)."""
+from typing import Sequence
+
+import torch
+
+
+def sincos_2d_table(grid: Sequence[int], embed_dims: int, cls_token: bool = True,
+                    temperature: float = 10000.) -> torch.Tensor:
+    """MAE's fixed 2-D sin-cos table, as the CIM / CAE / iBOT reference code builds it.
+
+    Tokens are in row-major order; each token's features are ``[sin(x w), cos(x w),
+    sin(y w), cos(y w)]`` with x the column, y the row and ``w = temperature **
+    (-k / (D / 4))``, k < D / 4. (mmpretrain's ``build_2d_sincos_position_embedding``
+    orders its tokens column-major, i.e. the grid transpose of this table.)
+
+    Args:
+        grid (Sequence[int]): (h, w) of the token grid.
+        embed_dims (int): D, divisible by 4.
+        cls_token (bool): prepend an all-zero class-token slot. Defaults to True.
+
+    Returns:
+        Tensor: (1, [1 +] h*w, D) float32 table.
+    """
+    height, width = grid
+    if embed_dims % 4:
+        raise ValueError(f'embed_dims must be divisible by 4, got {embed_dims}')
+    quarter = embed_dims // 4
+    omega = temperature**(-torch.arange(quarter, dtype=torch.float64) / quarter)
+    rows, cols = torch.meshgrid(torch.arange(height, dtype=torch.float64),
+                                torch.arange(width, dtype=torch.float64), indexing='ij')
+
+    def encode(positions: torch.Tensor) -> torch.Tensor:
+        angles = positions.reshape(-1, 1) * omega
+        return torch.cat([angles.sin(), angles.cos()], dim=1)
+
+    table = torch.cat([encode(cols), encode(rows)], dim=1)
+    if cls_token:
+        table = torch.cat([table.new_zeros(1, embed_dims), table])
+    return table.float()[None]
