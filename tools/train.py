@@ -11,6 +11,7 @@ import os
 import os.path as osp
 from copy import deepcopy
 
+import torch
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
@@ -79,9 +80,11 @@ def merge_args(cfg: Config, args) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
 
-    if args.amp:
+    if args.amp and torch.cuda.is_available():
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    elif args.amp:  # mmengine's AmpOptimWrapper refuses CPUs: bf16 autocast instead
+        cfg.optim_wrapper.type = 'CPUAutocastOptimWrapper'
 
     if args.resume == 'auto':
         cfg.resume = True

@@ -68,3 +68,11 @@ def test_dist_train_two_cpu_processes(tmp_path, demo_data_root):
     # Each of the 2 ranks sees half of the images per epoch.
     images_per_rank = -(-NUM_IMAGES // 2)
     assert checkpoint['meta']['iter'] == -(-images_per_rank // BATCH)
+
+
+@pytest.mark.slow
+def test_amp_flag_trains_on_cpu(tmp_path, demo_data_root):
+    log = _train(tmp_path, demo_data_root / 'imagenet', 'train_cfg.max_epochs=1', '--amp')
+    assert 'CPUAutocastOptimWrapper' in log
+    checkpoint = torch.load(tmp_path / 'epoch_1.pth', weights_only=True)
+    assert checkpoint['meta']['epoch'] == 1

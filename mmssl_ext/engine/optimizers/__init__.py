@@ -1,3 +1,4 @@
 from .backbone_layer_decay_constructor import BackboneLayerDecayOptimWrapperConstructor
+from .cpu_autocast_optim_wrapper import CPUAutocastOptimWrapper
 
-__all__ = ['BackboneLayerDecayOptimWrapperConstructor']
+__all__ = ['BackboneLayerDecayOptimWrapperConstructor', 'CPUAutocastOptimWrapper']
