@@ -66,8 +66,8 @@ def main():
     if args.augment:
         exemplars = preprocessor.exemplar_augment(exemplars[0].flip(1)).flip(1)[None]
     with torch.no_grad():
-        logits = model.correlation_logits(preprocessor._normalize(contexts),
-                                          preprocessor._normalize(exemplars))
+        logits = model.correlation_logits(preprocessor.normalize(contexts),
+                                          preprocessor.normalize(exemplars))
     predicted = logits.softmax(2)[0, :, 1].cpu().numpy()
 
     def rgb(image: torch.Tensor) -> np.ndarray:

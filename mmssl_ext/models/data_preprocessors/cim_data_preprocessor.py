@@ -54,7 +54,7 @@ class CIMDataPreprocessor(BaseDataPreprocessor):
         self.exemplar_augment = (BatchPhotometricAugment(**(exemplar_augment or {}))
                                  if sample_on_device else None)
 
-    def _normalize(self, images: torch.Tensor) -> torch.Tensor:
+    def normalize(self, images: torch.Tensor) -> torch.Tensor:
         """(..., 3, H, W) images in [0, 255] -> normalised float."""
         shape = images.shape
         images = images.reshape(-1, *shape[-3:]).float()
@@ -78,6 +78,6 @@ class CIMDataPreprocessor(BaseDataPreprocessor):
                 exemplars = flat.unflatten(0, (batch, num))
         else:
             contexts, exemplars, maps = inputs
-        return dict(inputs=[self._normalize(contexts), self._normalize(exemplars),
+        return dict(inputs=[self.normalize(contexts), self.normalize(exemplars),
                             maps.long()],
                     data_samples=data.get('data_samples'))
