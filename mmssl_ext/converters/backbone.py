@@ -3,11 +3,14 @@ from typing import Dict, Optional, Tuple
 
 import torch
 
+from .cae import cae_to_backbone
 from .cim import cim_to_backbone
 
 #: algorithm -> (how to recognise its state dict, default encoder, extractor).
 #: The default is the encoder each paper transfers.
 EXTRACTORS = {
+    'cae': (lambda sd: 'neck.mask_token' in sd and 'neck.regressor_layers.0.gamma_1' in sd,
+            'encoder', cae_to_backbone),
     'cim': (lambda sd: 'neck.embed.weight' in sd and any(
         k.startswith('target_encoder.module.') for k in sd), 'online', cim_to_backbone),
 }

@@ -109,6 +109,26 @@ def test_cli_prints_json(tmp_path, demo_data_root):
     assert json.loads(out.read_text()) == report
 
 
+def test_cli_compares_configs_in_separate_processes(tmp_path, demo_data_root):
+    cae_demo = osp.join(ROOT, 'configs', 'cae', 'vit-t_demo.py')
+    out = tmp_path / 'comparison.json'
+    result = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py'), CONFIG,
+         cae_demo, '--batch-size', '2', '--iters', '1', '--warmup', '1', '--device', 'cpu',
+         '--data-samples', '2', '--out', str(out), '--cfg-options',
+         f'train_dataloader.dataset.data_root={demo_data_root / "imagenet"}'],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert [run['config'] for run in report['runs']] == [CONFIG, cae_demo]
+    for run in report['runs']:
+        _check(run, 2)
+    first, second = report['runs']
+    assert report['relative_to_first'][CONFIG]['step_time_median_s'] == 1.0
+    assert report['relative_to_first'][cae_demo]['peak_memory_mb'] == pytest.approx(
+        second['peak_memory_mb'] / first['peak_memory_mb'])
+
+
 @pytest.mark.parametrize('bad, message', [(dict(iters=0), 'iters'),
                                           (dict(warmup=-1), 'warmup'),
                                           (dict(data_samples=0), 'data_samples'),

@@ -1,3 +1,4 @@
+from .block_mask import BlockwiseMaskGenerator
 from .cim_exemplars import PackCIMInputs, SampleCIMExemplars
 
-__all__ = ['PackCIMInputs', 'SampleCIMExemplars']
+__all__ = ['BlockwiseMaskGenerator', 'PackCIMInputs', 'SampleCIMExemplars']

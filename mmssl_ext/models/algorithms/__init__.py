@@ -1,3 +1,4 @@
 from .cim import CIM
+from .context_autoencoder import ContextAutoencoder
 
-__all__ = ['CIM']
+__all__ = ['CIM', 'ContextAutoencoder']

@@ -1,3 +1,4 @@
 from .cim_resnet import CIMResNet
+from .context_encoder_vit import ContextEncoderViT
 
-__all__ = ['CIMResNet']
+__all__ = ['CIMResNet', 'ContextEncoderViT']

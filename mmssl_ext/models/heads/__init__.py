@@ -1,3 +1,4 @@
 from .cim_head import CIMHead
+from .cae_pretrain_head import CAEPretrainHead
 
-__all__ = ['CIMHead']
+__all__ = ['CAEPretrainHead', 'CIMHead']

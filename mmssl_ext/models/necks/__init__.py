@@ -1,4 +1,6 @@
+from .attentive_probe_neck import AttentiveProbeNeck
+from .cae_regressor_decoder import CAERegressorDecoder
 from .cim_neck import CIMNeck
 from .vit_feature_pyramid import ViTFeaturePyramid
 
-__all__ = ['CIMNeck', 'ViTFeaturePyramid']
+__all__ = ['AttentiveProbeNeck', 'CAERegressorDecoder', 'CIMNeck', 'ViTFeaturePyramid']
