@@ -18,6 +18,7 @@ from typing import List, Optional
 import numpy as np
 import torch
 from mmengine.config import Config
+from mmengine.hub import get_config
 from mmengine.model.efficient_conv_bn_eval import turn_on_efficient_conv_bn_eval
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmengine.runner import Runner
@@ -67,8 +68,10 @@ def build_runner(config: str, work_dir: str, cfg_options: Optional[dict] = None,
     ``amp`` switches the optim wrapper to ``AmpOptimWrapper`` on CUDA (``amp_dtype``
     float16, the default, or bfloat16) and to :class:`CPUAutocastOptimWrapper` on CPU; a
     config whose optim wrapper is already an ``AmpOptimWrapper`` is treated as ``amp``.
+    ``config`` is a file or a ``package::path`` config of an installed OpenMMLab package
+    (e.g. ``mmpretrain::cae/cae_beit-base-p16_8xb256-amp-coslr-300e_in1k.py``).
     """
-    cfg = Config.fromfile(config)
+    cfg = get_config(config) if '::' in config else Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     cfg.work_dir = work_dir

@@ -147,6 +147,12 @@ def test_runners_built_in_the_same_second_log_to_their_own_work_dir(tmp_path, mo
     assert first.logger is not second.logger
 
 
+def test_package_configs_resolve(tmp_path):
+    runner = build_runner('mmpretrain::cae/cae_beit-base-p16_8xb256-amp-coslr-300e_in1k.py',
+                          str(tmp_path), {'model.target_generator.init_cfg': None})
+    assert type(runner.model).__name__ == 'CAE'
+
+
 def test_too_few_images_for_one_batch_is_an_error(demo_data_root):
     with pytest.raises(ValueError, match='one batch'):
         benchmark(CONFIG, _data_root(demo_data_root), batch_size=1000, iters=1, warmup=0,

@@ -156,3 +156,21 @@ def test_bad_configs_fail_at_build(kwargs, name):
 def test_token_target_needs_a_tokenizer():
     with pytest.raises(ValueError, match='target_generator'):
         build_cae(target='tokens', target_generator=None)
+
+
+@pytest.mark.parametrize('device,dtype', [
+    ('cpu', torch.bfloat16),
+    pytest.param('cuda', torch.float16, marks=pytest.mark.gpu),
+    pytest.param('cuda', torch.bfloat16, marks=pytest.mark.gpu)])
+def test_mixed_precision_losses_are_float32_and_close_to_fp32(device, dtype):
+    model = build_cae(target='tokens').to(device)
+    inputs, samples = batch(tokenizer_size=32)
+    inputs = [x.to(device) for x in inputs]
+    reference = model.loss(inputs, samples)
+    with torch.autocast(device, dtype=dtype):
+        losses = model.loss(inputs, samples)
+    for key in ('loss_main', 'loss_align'):
+        assert losses[key].dtype == torch.float32 and torch.isfinite(losses[key])
+        torch.testing.assert_close(losses[key], reference[key], rtol=0.05, atol=0.05)
+    (losses['loss_main'] + losses['loss_align']).backward()
+    assert torch.isfinite(model.backbone.layers[0].attn.qkv.weight.grad).all()
