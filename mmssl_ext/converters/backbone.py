@@ -5,6 +5,7 @@ import torch
 
 from .cae import cae_to_backbone
 from .cim import cim_to_backbone
+from .resim import resim_to_backbone
 
 #: algorithm -> (how to recognise its state dict, default encoder, extractor).
 #: The default is the encoder each paper transfers.
@@ -13,6 +14,8 @@ EXTRACTORS = {
             'encoder', cae_to_backbone),
     'cim': (lambda sd: 'neck.embed.weight' in sd and any(
         k.startswith('target_encoder.module.') for k in sd), 'online', cim_to_backbone),
+    'resim': (lambda sd: 'queue' in sd and any(k.startswith('region_head.') for k in sd),
+              'query', resim_to_backbone),
 }
 
 

@@ -1,4 +1,5 @@
 from .block_mask import BlockwiseMaskGenerator
 from .cim_exemplars import PackCIMInputs, SampleCIMExemplars
+from .resim_views import ReSimViews
 
-__all__ = ['BlockwiseMaskGenerator', 'PackCIMInputs', 'SampleCIMExemplars']
+__all__ = ['BlockwiseMaskGenerator', 'PackCIMInputs', 'SampleCIMExemplars', 'ReSimViews']

@@ -1,4 +1,5 @@
 from .cim import CIM
 from .context_autoencoder import ContextAutoencoder
+from .resim import ReSim
 
-__all__ = ['CIM', 'ContextAutoencoder']
+__all__ = ['CIM', 'ContextAutoencoder', 'ReSim']

@@ -1,3 +1,4 @@
 from .cim_data_preprocessor import CIMDataPreprocessor
+from .resim_data_preprocessor import ReSimDataPreprocessor
 
-__all__ = ['CIMDataPreprocessor']
+__all__ = ['CIMDataPreprocessor', 'ReSimDataPreprocessor']

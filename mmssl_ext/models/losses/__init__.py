@@ -1,0 +1,3 @@
+from .region_info_nce import RegionInfoNCELoss
+
+__all__ = ['RegionInfoNCELoss']

@@ -1,0 +1,103 @@
+"""Every ReSim config builds; the recipes match the paper; the demo trains and resumes."""
+import glob
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.dataset import default_collate
+
+import mmssl_ext  # noqa: F401
+from mmpretrain.registry import DATASETS, MODELS
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'resim', '**', '*.py'), recursive=True))
+DEMO = osp.join(ROOT, 'configs', 'resim', 'r18_demo.py')
+
+
+def _build_model(cfg):
+    model_cfg = cfg.model.copy()
+    if 'data_preprocessor' in cfg and 'data_preprocessor' not in model_cfg:
+        model_cfg.data_preprocessor = cfg.data_preprocessor
+    return MODELS.build(model_cfg)
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, ROOT))
+def test_config_builds_its_model(path):
+    cfg = Config.fromfile(path)
+    model = _build_model(cfg)
+    assert sum(p.numel() for p in model.parameters()) > 0
+    assert any(h.type == 'TargetUpdateHook' for h in cfg.custom_hooks)
+    assert cfg.default_hooks.portable_checkpoint.type == 'PortableCheckpointHook'
+    assert cfg.train_dataloader.drop_last
+    assert cfg.model.queue_len % cfg.train_dataloader.batch_size == 0
+    assert any(t.type == 'ReSimViews' for t in cfg.train_dataloader.dataset.pipeline)
+
+
+@pytest.mark.parametrize('variant, levels', [('c4', ('c4', )), ('fpn', ('p3', 'p4'))])
+def test_in1k_recipes_match_the_paper(variant, levels):
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'resim', f'resim-{variant}_r50_200e_in1k.py'))
+    assert cfg.train_dataloader.batch_size * 8 == cfg.auto_scale_lr.base_batch_size == 256
+    assert cfg.optim_wrapper.optimizer == dict(type='SGD', lr=0.03, momentum=0.9,
+                                               weight_decay=1e-4)
+    assert cfg.train_cfg.max_epochs == 200 and cfg.param_scheduler[0].T_max == 200
+    assert cfg.model.queue_len == 65536 and cfg.model.head.temperature == 0.2
+    assert cfg.model.base_momentum == cfg.model.end_momentum == 0.001  # MoCo's m = 0.999
+    head = cfg.model.region_head
+    assert tuple(head.level_names) == levels and head.projection and head.proj_channels == 128
+    windows = dict(zip(head.level_names, zip(head.windows, head.window_strides, head.strides)))
+    assert windows[levels[-1]] == (48, 32, 16)
+    if variant == 'fpn':
+        assert windows['p3'] == (32, 24, 8)
+        assert cfg.model.region_neck.out_channels == 256
+    in100 = Config.fromfile(
+        osp.join(ROOT, 'configs', 'resim', f'resim-{variant}_r50_500e_in100.py'))
+    assert in100.model.queue_len == 16384 and in100.train_cfg.max_epochs == 500
+    assert in100.param_scheduler[0].T_max == 500
+
+
+def test_demo_pipeline_feeds_the_model(demo_data_root):
+    cfg = Config.fromfile(DEMO)
+    cfg.train_dataloader.dataset.data_root = str(demo_data_root / 'imagenet')
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    model = _build_model(cfg)
+    model.init_weights()
+    batch = model.data_preprocessor(default_collate([dataset[i] for i in range(4)]), True)
+    query, key = batch['inputs']
+    assert query.shape == key.shape == (4, 3, 64, 64)
+    assert batch['data_samples'][0].crop_boxes.shape == (2, 4)
+    losses = model.loss(batch['inputs'], batch['data_samples'])
+    assert all(torch.isfinite(v) for v in losses.values())
+
+
+@pytest.mark.slow
+def test_demo_config_trains_and_resumes(tmp_path, demo_data_root):
+    def train(*extra):
+        result = subprocess.run(
+            [sys.executable, osp.join(ROOT, 'tools', 'train.py'), DEMO,
+             '--work-dir', str(tmp_path),
+             '--cfg-options', f'train_dataloader.dataset.data_root={demo_data_root}/imagenet',
+             'default_hooks.checkpoint.interval=1', 'train_dataloader.num_workers=0',
+             'train_dataloader.batch_size=4', *extra],
+            cwd=ROOT, capture_output=True, text=True, timeout=600,
+            env=dict(os.environ, OMP_NUM_THREADS='1'))
+        assert result.returncode == 0, result.stderr[-4000:]
+        return result.stdout + result.stderr
+
+    log = train('train_cfg.max_epochs=2')
+    assert 'loss_region_p3' in log and 'num_regions_p4' in log
+    first = torch.load(tmp_path / 'epoch_2.pth', weights_only=True)
+    log = train('train_cfg.max_epochs=3', '--resume')
+    assert 'resumed epoch: 2' in log.lower().replace(',', '')
+    resumed = torch.load(tmp_path / 'epoch_3.pth', weights_only=True)
+    iters_per_epoch = first['meta']['iter'] // 2
+    assert resumed['meta']['iter'] == 3 * iters_per_epoch
+    state, before = resumed['state_dict'], first['state_dict']
+    # the queue pointer and the momentum encoder continued from the checkpoint
+    assert int(state['queue_ptr']) == (3 * iters_per_epoch * 4) % 32
+    key = 'momentum_encoder.module.backbone.layer4.1.conv2.weight'
+    assert not torch.equal(before[key], state[key])
+    assert not torch.equal(state[key], state['backbone.layer4.1.conv2.weight'])
