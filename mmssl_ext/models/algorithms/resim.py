@@ -45,7 +45,8 @@ class ReSim(BaseSelfSupervisor):
         backbone (dict): encoder config, e.g. mmpretrain ``ResNet``.
         neck (dict): global projection, e.g. ``MoCoV2Neck(2048, 2048, 128)``.
         head (dict): global loss, e.g. ``ContrastiveHead(temperature=0.2)``.
-        region_head (dict): :class:`ReSimRegionHead` config.
+        region_head (dict, optional): :class:`ReSimRegionHead` config; None switches
+            the region branch off (MoCo v2 on the same views, the cost baseline).
         region_neck (dict, optional): :class:`ReSimFPN` config for ReSim-FPN.
         queue_len (int): number of negative keys of the global branch; must be a
             multiple of the global batch size. Defaults to 65536.
@@ -61,7 +62,7 @@ class ReSim(BaseSelfSupervisor):
                  backbone: dict,
                  neck: dict,
                  head: dict,
-                 region_head: dict,
+                 region_head: Optional[dict] = None,
                  region_neck: Optional[dict] = None,
                  queue_len: int = 65536,
                  feat_dim: int = 128,
@@ -79,8 +80,10 @@ class ReSim(BaseSelfSupervisor):
                          data_preprocessor=data_preprocessor or dict(
                              type='ReSimDataPreprocessor'),
                          init_cfg=init_cfg)
+        if region_neck is not None and region_head is None:
+            raise ValueError('region_neck needs a region_head')
         self.region_neck = MODELS.build(region_neck) if region_neck else None
-        self.region_head = MODELS.build(region_head)
+        self.region_head = MODELS.build(region_head) if region_head else None
         self.momentum_encoder = IterCosineEMA(self._query_encoder(), momentum=base_momentum,
                                               end_momentum=end_momentum)
         self.queue_len = queue_len
@@ -89,7 +92,9 @@ class ReSim(BaseSelfSupervisor):
 
     def _query_encoder(self) -> nn.ModuleDict:
         """The trained modules, grouped as the momentum encoder mirrors them."""
-        modules = dict(backbone=self.backbone, neck=self.neck, region_head=self.region_head)
+        modules = dict(backbone=self.backbone, neck=self.neck)
+        if self.region_head is not None:
+            modules['region_head'] = self.region_head
         if self.region_neck is not None:
             modules['region_neck'] = self.region_neck
         return nn.ModuleDict(modules)
@@ -112,6 +117,8 @@ class ReSim(BaseSelfSupervisor):
         (B, D_l, H_l, W_l) projected region maps."""
         outs = encoder['backbone'](images)
         global_embedding = F.normalize(encoder['neck'](outs[-1:])[0], dim=1)
+        if 'region_head' not in encoder:
+            return global_embedding, []
         levels = encoder['region_neck'](outs) if 'region_neck' in encoder else outs[:-1]
         return global_embedding, encoder['region_head'].project(levels)
 
@@ -152,6 +159,8 @@ class ReSim(BaseSelfSupervisor):
             ``num_regions_<level>``.
         """
         query, key = inputs
+        if self.region_head is None:
+            return self._global_loss(query, key)
         crops, flips = self._geometry(data_samples, query.device)
         query_boxes, key_boxes, valid = zip(*self.region_head.regions(
             crops, flips, query.shape[-2:]))
@@ -165,9 +174,24 @@ class ReSim(BaseSelfSupervisor):
             key_global = batch_unshuffle_ddp(key_global, idx_unshuffle)
             key_regions = [batch_unshuffle_ddp(level, idx_unshuffle) for level in key_regions]
             dense_keys = self.region_head.dense(key_maps)  # order-free negatives
+        losses = dict(loss_global=self._info_nce(query_global, key_global))
+        losses.update(self.region_head.loss(query_regions, key_regions, valid, dense_keys))
+        self._dequeue_and_enqueue(key_global)
+        return losses
+
+    def _info_nce(self, query_global: torch.Tensor, key_global: torch.Tensor) -> torch.Tensor:
+        """MoCo's InfoNCE of (B, D) unit queries against their keys and the queue."""
         positive = (query_global * key_global).sum(1, keepdim=True)  # (B, 1)
         negative = query_global @ self.queue.clone().detach()  # (B, queue_len)
-        losses = dict(loss_global=self.head.loss(positive, negative))
-        losses.update(self.region_head.loss(query_regions, key_regions, valid, dense_keys))
+        return self.head.loss(positive, negative)
+
+    def _global_loss(self, query: torch.Tensor, key: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """``region_head=None``: MoCo v2 alone (the baseline ReSim's cost is compared to)."""
+        query_global = self._encode(self._query_encoder(), query)[0]
+        with torch.no_grad():
+            (key, ), idx_unshuffle = batch_shuffle_ddp(key)
+            key_global = batch_unshuffle_ddp(
+                self._encode(self.momentum_encoder.module, key)[0], idx_unshuffle)
+        losses = dict(loss_global=self._info_nce(query_global, key_global))
         self._dequeue_and_enqueue(key_global)
         return losses

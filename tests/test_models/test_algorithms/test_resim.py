@@ -157,3 +157,29 @@ def test_bad_negatives_and_loss_count():
         MODELS.build(_config(False, negatives='queue'))
     with pytest.raises(ValueError, match='loss'):
         MODELS.build(_config(False, loss=[dict(type='RegionInfoNCELoss')] * 2))
+
+
+def test_region_branch_off_is_moco_v2_on_the_same_global_path():
+    """region_head=None: only the global InfoNCE, equal to ReSim's global term."""
+    resim = _build(True, queue_len=4)
+    cfg = _config(True, queue_len=4)
+    cfg.update(region_head=None, region_neck=None)
+    torch.manual_seed(0)
+    moco = MODELS.build(cfg)
+    moco.init_weights()
+    moco.train()
+    state = {k: v for k, v in resim.state_dict().items()
+             if not k.startswith(('region_', 'momentum_encoder.module.region_'))}
+    moco.load_state_dict(state)
+    views, samples = _batch(OVERLAPPING, [False, True])
+    torch.manual_seed(1)
+    expected = resim.loss(views, samples)['loss_global']
+    torch.manual_seed(1)
+    losses = moco.loss(views, samples)
+    assert set(losses) == {'loss_global'}
+    torch.testing.assert_close(losses['loss_global'], expected)
+    losses['loss_global'].backward()
+    assert moco.backbone.conv1.weight.grad.abs().sum() > 0
+    assert int(moco.queue_ptr) == 2
+    with pytest.raises(ValueError, match='region_neck needs a region_head'):
+        MODELS.build(dict(cfg, region_neck=_config(True)['region_neck']))
