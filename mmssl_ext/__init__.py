@@ -5,14 +5,20 @@ registers every module of the plugin into mmpretrain's registries, and the trans
 modules into mmdet's / mmseg's as well, allow-lists the few harmless types that
 mmengine checkpoints contain so they load with ``torch.load(weights_only=True)``, and
 routes ``http(s)://`` checkpoints through the SHA-256-verified, weights-only loader of
-:mod:`mmssl_ext.utils.download`.
+:mod:`mmssl_ext.utils.download`, and makes ``mmssl_ext::<algo>/<config>.py`` paths
+resolvable by ``mmengine.hub.get_config`` and ``_base_``.
 """
+from mmengine.config.utils import MODULE2PACKAGE
+
 from .utils.checkpoint import register_safe_globals
 from .utils.download import register_verified_http_loader
 from .version import __version__, version_info
 
 register_safe_globals()
 register_verified_http_loader()
+# mmengine only resolves 'package::config' paths of the packages it lists; with this,
+# mmengine.hub.get_config('mmssl_ext::cae/vit-b_300e_in1k.py') finds our packaged configs.
+MODULE2PACKAGE.setdefault('mmssl_ext', 'mmssl_ext')
 
 from . import datasets, engine, models  # noqa: E402,F401  (registers modules)
 

@@ -179,8 +179,8 @@ def test_extract_backbone_detects_cae_and_the_tool_writes_it(tmp_path):
     torch.save({'model': reference_release()}, src)
     dst = tmp_path / 'backbone.pth'
     result = subprocess.run(
-        [sys.executable, osp.join(ROOT, 'tools', 'model_converters', 'cae_release_to_mmssl.py'),
-         str(src), str(dst), '--backbone-only', '--format', 'vit'],
+        [sys.executable, osp.join(ROOT, 'tools', 'model_converters', 'convert.py'),
+         '--from', 'cae-official', str(src), str(dst), '--backbone-only', '--format', 'vit'],
         capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     written = torch.load(dst, weights_only=True)['state_dict']

@@ -290,8 +290,8 @@ def test_backbone_from_our_checkpoints():
 
 
 def _run_cli(monkeypatch, *args):
-    script = osp.join(ROOT, 'tools', 'model_converters', 'cim_official_to_mmssl.py')
-    monkeypatch.setattr(sys, 'argv', [script, *map(str, args)])
+    script = osp.join(ROOT, 'tools', 'model_converters', 'convert.py')
+    monkeypatch.setattr(sys, 'argv', [script, '--from', 'cim-official', *map(str, args)])
     runpy.run_path(script, run_name='__main__')
 
 
@@ -305,7 +305,7 @@ def test_cli_round_trip(tmp_path, monkeypatch, capsys):
     _run_cli(monkeypatch, source, tmp_path / 'full.pth')
     assert 'unused source keys (42)' in capsys.readouterr().out
     full = torch.load(tmp_path / 'full.pth', weights_only=True)
-    assert full['meta'] == {'converted_from': 'CIM reference release'}
+    assert full['meta'] == {'converted_from': 'cim-official'}
     model = _our_cim(TINY)
     load_checkpoint(model, str(tmp_path / 'full.pth'), strict=True)  # what load_from does
     torch.testing.assert_close(model.neck.blocks[0].attn.q.weight,

@@ -131,9 +131,8 @@ def test_release_tool(resim_fpn, tmp_path):
     torch.save({'epoch': 200, 'arch': 'resnet50',
                 'state_dict': _as_release(resim_fpn.state_dict())}, src)
     result = subprocess.run(
-        [sys.executable, osp.join(ROOT, 'tools', 'model_converters',
-                                  'resim_official_to_mmssl.py'), str(src), str(dst),
-         '--with-fpn'], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        [sys.executable, osp.join(ROOT, 'tools', 'model_converters', 'convert.py'),
+         '--from', 'resim-official', str(src), str(dst), '--with-fpn'], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     written = torch.load(dst, weights_only=True)['state_dict']
     assert 'neck.lateral_convs.3.conv.weight' in written and 'backbone.conv1.weight' in written
