@@ -11,7 +11,6 @@ visualisation does). Saved as a PNG.
 """
 import argparse
 
-import cv2
 import matplotlib
 import numpy as np
 import torch
@@ -20,6 +19,7 @@ from mmengine.runner import load_checkpoint
 
 import mmssl_ext  # noqa: F401
 from mmpretrain.registry import MODELS, TRANSFORMS
+from mmssl_ext.utils.image import load_square_image
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
@@ -35,18 +35,6 @@ def parse_args():
     parser.add_argument('--seed', type=int, default=0, help='seed of the masks')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     return parser.parse_args()
-
-
-def load_square_image(path: str, size: int) -> np.ndarray:
-    """Read an image (BGR), centre-crop it square and resize it to ``size``."""
-    image = cv2.imread(path, cv2.IMREAD_COLOR)
-    if image is None:
-        raise FileNotFoundError(f'cannot read image {path}')
-    height, width = image.shape[:2]
-    side = min(height, width)
-    top, left = (height - side) // 2, (width - side) // 2
-    return cv2.resize(image[top:top + side, left:left + side], (size, size),
-                      interpolation=cv2.INTER_CUBIC)
 
 
 def patchify(images: torch.Tensor, patch: int) -> torch.Tensor:

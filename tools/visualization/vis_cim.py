@@ -8,7 +8,6 @@ predicted map (probability of "exemplar here"), side by side, saved as a PNG.
 """
 import argparse
 
-import cv2
 import matplotlib
 import numpy as np
 import torch
@@ -17,6 +16,7 @@ from mmengine.runner import load_checkpoint
 
 import mmssl_ext  # noqa: F401
 from mmpretrain.registry import MODELS
+from mmssl_ext.utils.image import load_square_image
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
@@ -35,18 +35,6 @@ def parse_args():
     return parser.parse_args()
 
 
-def load_base_image(path: str, size) -> np.ndarray:
-    """Read an image (BGR) and centre-crop + resize it to the base size."""
-    image = cv2.imread(path, cv2.IMREAD_COLOR)
-    if image is None:
-        raise FileNotFoundError(f'cannot read image {path}')
-    height, width = image.shape[:2]
-    side = min(height, width)
-    top, left = (height - side) // 2, (width - side) // 2
-    square = image[top:top + side, left:left + side]
-    return cv2.resize(square, (size[1], size[0]), interpolation=cv2.INTER_CUBIC)
-
-
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
@@ -60,7 +48,7 @@ def main():
         raise ValueError('the config must use CIMDataPreprocessor(sample_on_device=True)')
 
     torch.manual_seed(args.seed)
-    base = load_base_image(args.image, preprocessor.sampler.base_size)
+    base = load_square_image(args.image, preprocessor.sampler.base_size)
     base = torch.from_numpy(base).permute(2, 0, 1)[None].float().to(args.device)
     contexts, exemplars, maps = preprocessor.sampler(base)
     if args.augment:
