@@ -109,3 +109,15 @@ def test_unreadable_image_names_the_file(tmp_path):
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     with pytest.raises(Exception, match='broken.jpg'):
         dataset[0]
+
+
+@pytest.mark.parametrize('name', ['vit-s_300e_in1k.py',
+                                  'benchmarks/vit-small-p16_8xb256-coslr-200e_in1k.py'])
+def test_vit_s_configs_build_a_vit_small(name):
+    """ViT-S/16 = 384-d, 12 blocks, 6 heads (mmpretrain's arch 'small' is another model)."""
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'cim', name))
+    model = MODELS.build(cfg.model)
+    assert (model.backbone.embed_dims, model.backbone.num_layers) == (384, 12)
+    assert model.backbone.layers[0].attn.num_heads == 6
+    tokens = model.backbone(torch.zeros(1, 3, 224, 224))[-1]
+    assert tokens.shape[-1] == 384

@@ -3,7 +3,7 @@
 _base_ = ['./vit-base-p16_8xb256-coslr-100e_in1k.py']
 
 model = dict(
-    backbone=dict(arch='small'),
+    backbone=dict(arch='deit-small'),  # 384-d, 12 blocks, 6 heads (timm's vit_small)
     head=dict(in_channels=384))
 
 param_scheduler = [
