@@ -19,3 +19,36 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if 'gpu' in item.keywords:
             item.add_marker(skip_gpu)
+
+
+@pytest.fixture(scope='session')
+def demo_pretrain_checkpoints(tmp_path_factory):
+    """Pre-training checkpoints ({'meta', 'state_dict'}) of the initialised demo models of
+    configs/{cim,cae,pqcl}/vit-t_demo.py and configs/resim/r18_demo.py, by algorithm, plus
+    'resim-mmdet': the ReSim one converted for mmdet with its FPN (ReSim-FPN^T)."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmpretrain.registry import MODELS
+
+    from mmssl_ext.converters import resim_to_mmdet
+
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    out = tmp_path_factory.mktemp('demo_pretrain')
+    paths = {}
+    for algo, config in (('cim', 'cim/vit-t_demo.py'), ('cae', 'cae/vit-t_demo.py'),
+                         ('pqcl', 'pqcl/vit-t_demo.py'), ('resim', 'resim/r18_demo.py')):
+        cfg = Config.fromfile(osp.join(root, 'configs', config))
+        model_cfg = cfg.model.copy()
+        if 'data_preprocessor' in cfg:
+            model_cfg.data_preprocessor = cfg.data_preprocessor
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            model = MODELS.build(model_cfg)
+        model.init_weights()
+        paths[algo] = str(out / f'{algo}.pth')
+        torch.save({'meta': {}, 'state_dict': model.state_dict()}, paths[algo])
+    converted, _ = resim_to_mmdet(torch.load(paths['resim'])['state_dict'], with_fpn=True)
+    paths['resim-mmdet'] = str(out / 'resim-mmdet.pth')
+    torch.save({'meta': {}, 'state_dict': converted}, paths['resim-mmdet'])
+    return paths

@@ -1,7 +1,8 @@
 """Train a model with mmssl_ext's modules available (mmpretrain's train.py flags).
 
 Works for mmssl_ext pre-training configs and for mmpretrain / mmdet / mmseg
-configs (the plugin is imported here, whatever the config's ``custom_imports``).
+configs (the plugin is imported here, whatever the config's ``custom_imports``); the
+Runner is built in the config's ``default_scope``.
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [auto|PATH]] [--amp]
         [--auto-scale-lr] [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
@@ -96,10 +97,11 @@ def merge_args(cfg: Config, args) -> Config:
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
 
-    default_dataloader_cfg = ConfigDict(
-        pin_memory=True,
-        persistent_workers=True,
-        collate_fn=dict(type='default_collate'))
+    default_dataloader_cfg = ConfigDict(pin_memory=True, persistent_workers=True)
+    if cfg.get('default_scope', 'mmpretrain') == 'mmpretrain':
+        # mmpretrain batches stacked tensors; mmdet / mmseg keep the Runner's
+        # pseudo_collate (lists of variable-size images for their preprocessors).
+        default_dataloader_cfg.collate_fn = dict(type='default_collate')
     for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         if cfg.get(field, None) is None:
             continue

@@ -6,6 +6,7 @@ import torch
 from .cae import cae_to_backbone
 from .cim import cim_to_backbone
 from .resim import resim_to_backbone
+from .pqcl import pqcl_to_backbone
 
 #: algorithm -> (how to recognise its state dict, default encoder, extractor).
 #: The default is the encoder each paper transfers.
@@ -16,6 +17,8 @@ EXTRACTORS = {
         k.startswith('target_encoder.module.') for k in sd), 'online', cim_to_backbone),
     'resim': (lambda sd: 'queue' in sd and any(k.startswith('region_head.') for k in sd),
               'query', resim_to_backbone),
+    'pqcl': (lambda sd: 'losses.query.center' in sd and any(
+        k.startswith('teacher_backbone.module.') for k in sd), 'teacher', pqcl_to_backbone),
 }
 
 

@@ -14,6 +14,9 @@ from mmpretrain.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'cim', '**', '*.py'), recursive=True))
+# mmdet / mmseg transfer configs: tests/test_configs/test_transfer_configs.py
+CONFIGS = [p for p in CONFIGS
+           if not osp.basename(p).startswith(('mask-rcnn', 'faster-rcnn', 'upernet'))]
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, ROOT))

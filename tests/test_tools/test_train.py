@@ -76,3 +76,30 @@ def test_amp_flag_trains_on_cpu(tmp_path, demo_data_root):
     assert 'CPUAutocastOptimWrapper' in log
     checkpoint = torch.load(tmp_path / 'epoch_1.pth', weights_only=True)
     assert checkpoint['meta']['epoch'] == 1
+
+
+@pytest.mark.parametrize('config, collate', [
+    ('tests/data/configs/tiny_mae.py', 'default_collate'),
+    ('configs/cim/benchmarks/mask-rcnn_vit-t_fpn_demo.py', None),
+    ('configs/cim/benchmarks/upernet_vit-t_demo.py', None),
+])
+def test_dataloaders_keep_the_collate_of_the_config_scope(config, collate):
+    """mmpretrain configs get stacked batches; mmdet / mmseg keep the Runner's
+    pseudo_collate (lists of variable-size images) unless they name one."""
+    import argparse
+    import importlib.util
+
+    from mmengine.config import Config
+
+    spec = importlib.util.spec_from_file_location('train_tool', osp.join(ROOT, 'tools',
+                                                                         'train.py'))
+    train_tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train_tool)
+    args = argparse.Namespace(
+        config=config, work_dir='/tmp', no_validate=False, launcher='none', amp=False,
+        resume=None, auto_scale_lr=False, no_pin_memory=True, no_persistent_workers=True,
+        cfg_options=None)
+    cfg = train_tool.merge_args(Config.fromfile(osp.join(ROOT, config)), args)
+    for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if cfg.get(field) is not None:
+            assert cfg[field].get('collate_fn', {}).get('type') == collate

@@ -12,6 +12,9 @@ SOURCE and what OUT holds:
   the whole ContextAutoencoder; ``--backbone-only``: the encoder in mmpretrain
   ``BEiTViT`` names (``--format beit``, default) or ``VisionTransformer`` names with the
   q/v bias folded into ``qkv.bias`` (``--format vit``).
+* ``pqcl-official`` (Sherrylone/PQCL, ``{'student': ..., 'teacher': ...}``): the whole
+  mmssl_ext PQCL model (student, EMA teacher, head, centres); ``--backbone-only``: one
+  encoder in mmpretrain ViT names (``--encoder teacher`` (default) or ``student``).
 * ``resim-official`` (Tete-Xiao/ReSim, MoCo format) or an mmssl_ext ReSim checkpoint:
   mmdet weights ``backbone.*`` for ``load_from`` (``--with-fpn`` adds the pre-trained FPN
   on mmdet's levels, ReSim-FPN^T); ``--backbone-only``: the ResNet without prefix
@@ -28,10 +31,15 @@ import torch
 
 from mmssl_ext.converters import (cae_release_to_mmssl, cae_to_backbone,
                                   cim_official_to_mmssl, cim_to_backbone, load_state_dict,
+                                  pqcl_official_to_mmssl, pqcl_to_backbone,
                                   resim_to_backbone, resim_to_mmdet)
 
-SOURCES = ('cim-official', 'cae-official', 'cae-mmpretrain', 'resim-official')
-ENCODERS = {'cim': ('online', 'target'), 'cae': ('encoder', ), 'resim': ('query', 'key')}
+SOURCES = ('cim-official', 'cae-official', 'cae-mmpretrain', 'pqcl-official',
+           'resim-official')
+ENCODERS = {'cim': ('online', 'target'), 'cae': ('encoder', ), 'pqcl': ('teacher', 'student'),
+            'resim': ('query', 'key')}
+OFFICIAL = {'cim': (cim_official_to_mmssl, cim_to_backbone),
+            'pqcl': (pqcl_official_to_mmssl, pqcl_to_backbone)}
 
 
 def convert(source: str, state_dict: dict, args: argparse.Namespace):
@@ -50,10 +58,11 @@ def convert(source: str, state_dict: dict, args: argparse.Namespace):
         converted, report = resim_to_mmdet(state_dict, encoder, args.with_fpn,
                                            args.detector_first_level)
         return converted, meta, report
-    if algorithm == 'cim':
-        converted, report = cim_official_to_mmssl(state_dict)
+    if algorithm in OFFICIAL:
+        to_mmssl, to_backbone = OFFICIAL[algorithm]
+        converted, report = to_mmssl(state_dict)
         if args.backbone_only:
-            converted = cim_to_backbone(converted, encoder)
+            converted = to_backbone(converted, encoder)
         return converted, meta, report
     converted, report = cae_release_to_mmssl(state_dict, source.split('-')[1])
     if args.backbone_only:

@@ -1,5 +1,6 @@
-from .cim_head import CIMHead
 from .cae_pretrain_head import CAEPretrainHead
+from .cim_head import CIMHead
+from .ibot_projection_head import IBOTProjectionHead
 from .resim_region_head import ReSimRegionHead
 
-__all__ = ['CAEPretrainHead', 'CIMHead', 'ReSimRegionHead']
+__all__ = ['CAEPretrainHead', 'CIMHead', 'IBOTProjectionHead', 'ReSimRegionHead']

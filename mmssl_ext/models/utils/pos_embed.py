@@ -37,3 +37,30 @@ def sincos_2d_table(grid: Sequence[int], embed_dims: int, cls_token: bool = True
     if cls_token:
         table = torch.cat([table.new_zeros(1, embed_dims), table])
     return table.float()[None]
+
+
+def sincos_2d_embed(coords: torch.Tensor, embed_dims: int,
+                    temperature: float = 10000.) -> torch.Tensor:
+    """The formula of :func:`sincos_2d_table` at arbitrary (fractional) coordinates.
+
+    ``sincos_2d_table((h, w), D, cls_token=False)[0, r * w + c]`` equals
+    ``sincos_2d_embed(tensor([c, r]), D)``.
+
+    Args:
+        coords (Tensor): (..., 2) positions (x = column, y = row) in patch units.
+        embed_dims (int): D, divisible by 4.
+        temperature (float): frequency base. Defaults to 10000.
+
+    Returns:
+        Tensor: (..., D) embeddings in the dtype of ``coords`` (computed in float64).
+    """
+    if embed_dims % 4:
+        raise ValueError(f'embed_dims must be divisible by 4, got {embed_dims}')
+    if coords.shape[-1] != 2:
+        raise ValueError(f'coords must end with (x, y), got shape {tuple(coords.shape)}')
+    quarter = embed_dims // 4
+    omega = temperature**(-torch.arange(quarter, dtype=torch.float64,
+                                        device=coords.device) / quarter)
+    angles = coords.double()[..., None] * omega  # (..., 2, D / 4)
+    embed = torch.cat([angles.sin(), angles.cos()], dim=-1)  # (..., 2, D / 2)
+    return embed.flatten(-2).to(coords.dtype)

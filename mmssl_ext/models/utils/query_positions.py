@@ -1,0 +1,40 @@
+"""Where a query crop's patches lie in a global view's patch grid (PQCL)."""
+from typing import Sequence, Tuple
+
+import torch
+
+
+def query_patch_coords(query_box: Sequence[float], global_box: Sequence[float],
+                       global_flipped: bool, global_grid: Tuple[int, int],
+                       query_grid: Tuple[int, int]) -> torch.Tensor:
+    """Coordinates of every query patch in a global view's patch units.
+
+    Boxes are (top, left, height, width) in pixels of the original image. A patch
+    ``(r, c)`` of a grid covers ``[c, c + 1) x [r, r + 1)`` and is embedded at its
+    corner ``(c, r)``, as the fixed sin-cos table of the backbone. With ``k_x = g_w /
+    W`` original pixels per global patch, query column ``j`` starts at ``x_j = (q_left
+    - g_left) / k_x + j * s_x`` with ``s_x = (q_w / w_q) / k_x`` (same for rows). If the
+    global view was flipped horizontally after cropping, the interval ``[x_j, x_j +
+    s_x)`` is mirrored to ``[W - x_j - s_x, W - x_j)``. Coordinates may be fractional
+    and lie outside ``[0, W)`` when the query crop is not inside the global view.
+
+    Args:
+        query_box, global_box (Sequence[float]): (top, left, height, width).
+        global_flipped (bool): whether the global view was flipped horizontally.
+        global_grid (tuple[int, int]): (H, W) patch grid of the global view.
+        query_grid (tuple[int, int]): (h_q, w_q) patch grid of the query crop.
+
+    Returns:
+        Tensor: (h_q * w_q, 2) float32 (x, y) per query patch, row-major.
+    """
+    q_top, q_left, q_h, q_w = map(float, query_box)
+    g_top, g_left, g_h, g_w = map(float, global_box)
+    (grid_h, grid_w), (rows, cols) = global_grid, query_grid
+    pixels_y, pixels_x = g_h / grid_h, g_w / grid_w
+    step_x, step_y = q_w / cols / pixels_x, q_h / rows / pixels_y
+    xs = (q_left - g_left) / pixels_x + step_x * torch.arange(cols, dtype=torch.float64)
+    ys = (q_top - g_top) / pixels_y + step_y * torch.arange(rows, dtype=torch.float64)
+    if global_flipped:
+        xs = grid_w - xs - step_x
+    y, x = torch.meshgrid(ys, xs, indexing='ij')
+    return torch.stack([x, y], dim=-1).reshape(-1, 2).float()

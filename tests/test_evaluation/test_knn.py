@@ -1,0 +1,65 @@
+"""Weighted k-NN classification and the k-NN evaluation tool."""
+import json
+import math
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from mmssl_ext.evaluation import knn_scores, topk_accuracy
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def test_votes_match_hand_computation():
+    train = torch.tensor([[1., 0.], [0., 2.], [1., 1.]])
+    labels = torch.tensor([0, 1, 1])
+    test = torch.tensor([[2., 0.1]])
+    scores = knn_scores(train, labels, test, num_classes=3, k=2, temperature=0.5)
+    unit = test[0] / test[0].norm()
+    sims = [float(unit @ (t / t.norm())) for t in train]  # nearest: sample 0, then 2
+    expected = [math.exp(sims[0] / 0.5), math.exp(sims[2] / 0.5), 0.]
+    assert torch.allclose(scores, torch.tensor([expected]), atol=1e-5)
+    assert topk_accuracy(scores, torch.tensor([0]), topk=(1, 2)) == {'top1': 100.,
+                                                                     'top2': 100.}
+
+
+def test_bad_k_is_named():
+    with pytest.raises(ValueError, match='k must be'):
+        knn_scores(torch.randn(3, 2), torch.zeros(3, dtype=torch.long), torch.randn(1, 2), 2,
+                   k=4)
+
+
+@pytest.mark.slow
+def test_tool_on_the_demo_folder(tmp_path, demo_data_root):
+    from mmpretrain.models.backbones import VisionTransformer
+    arch = dict(embed_dims=48, num_layers=2, num_heads=3, feedforward_channels=96)
+    torch.manual_seed(0)
+    vit = VisionTransformer(arch=arch, img_size=64, patch_size=16)
+    checkpoint = tmp_path / 'pqcl.pth'
+    torch.save({'state_dict': {f'teacher_backbone.module.{k}': v
+                               for k, v in vit.state_dict().items()}}, checkpoint)
+    data = dict(_delete_=True, type='CustomDataset',
+                data_root=str(demo_data_root / 'imagenet'), data_prefix='train',
+                pipeline=[dict(type='LoadImageFromFile'),
+                          dict(type='ResizeEdge', scale=64, edge='short'),
+                          dict(type='CenterCrop', crop_size=64), dict(type='PackInputs')])
+    config = tmp_path / 'knn.py'
+    config.write_text(
+        f"_base_ = ['{ROOT}/configs/pqcl/benchmarks/vit-small-p16_knn-in1k.py']\n"
+        f"model = dict(arch=dict(_delete_=True, **{arch!r}), img_size=64)\n"
+        f"train_dataloader = dict(batch_size=8, num_workers=0, dataset={data!r})\n"
+        f"val_dataloader = dict(batch_size=8, num_workers=0, dataset={data!r})\n"
+        f"knn = dict(k=(1, 20), temperature=0.07)\n")
+    result = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools', 'analysis_tools', 'knn_eval.py'),
+         str(config), '--checkpoint', str(checkpoint), '--out', str(tmp_path / 'r.json')],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, OMP_NUM_THREADS='1'))
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads((tmp_path / 'r.json').read_text())
+    assert results['1-NN']['top1'] == 100.  # every query finds itself in the memory
+    assert 0 <= results['20-NN']['top1'] <= 100

@@ -1,0 +1,151 @@
+"""PQCL algorithm: losses equal hand computations; teacher, centres, bad configs."""
+import copy
+
+import pytest
+import torch
+from mmengine.logging import MessageHub
+
+import mmssl_ext  # noqa: F401
+from mmpretrain.registry import MODELS
+
+ARCH = dict(embed_dims=48, num_layers=2, num_heads=3, feedforward_channels=96)
+HEAD = dict(type='IBOTProjectionHead', in_channels=48, out_channels=16, hidden_channels=32,
+            bottleneck_channels=8)
+
+
+def _model(**kwargs):
+    torch.manual_seed(0)
+    cfg = dict(type='PQCL',
+               backbone=dict(type='QueryViT', arch=ARCH, img_size=32, patch_size=8,
+                             drop_path_rate=0.1),
+               head=HEAD, data_preprocessor=dict(type='PQCLDataPreprocessor'))
+    cfg.update(kwargs)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
+
+
+def _inputs(batch=2, queries=1):
+    torch.manual_seed(1)
+    return [torch.randn(batch, 2, 3, 32, 32), torch.randn(batch, queries, 3, 16, 16),
+            torch.rand(batch, 2, queries, 4, 2) * 4, torch.rand(batch, 2, 4, 4) > 0.6]
+
+
+def _ce(student, teacher, center, t_temp, s_temp=0.1):
+    probs = torch.softmax((teacher - center) / t_temp, -1)
+    return -(probs * torch.log_softmax(student / s_temp, -1)).sum(-1)
+
+
+def test_cls_loss_matches_hand_computation():
+    model = _model()
+    model.teacher_temp = 0.05
+    center = torch.randn(1, 16)
+    model.losses['cls'].center.copy_(center)
+    student, teacher = torch.randn(6, 16), torch.randn(6, 16)  # G=2, B=3, view-major
+    terms = []
+    for t in range(2):
+        for s in range(2):
+            if s != t:
+                terms.append(sum(_ce(student[3 * s + b], teacher[3 * t + b], center, 0.05)
+                                 for b in range(3)) / 3)
+    expected = sum(terms) / 2
+    assert torch.allclose(model._cls_loss(student, teacher, 2), expected.squeeze(), atol=1e-5)
+
+
+def test_mim_loss_matches_hand_computation():
+    model = _model()
+    model.teacher_temp = 0.07
+    student, teacher = torch.randn(2, 3, 16), torch.randn(2, 3, 16)
+    masks = torch.tensor([[True, False, True], [False, False, False]])
+    center = model.losses['patch'].center
+    image0 = (_ce(student[0, 0], teacher[0, 0], center, 0.07)
+              + _ce(student[0, 2], teacher[0, 2], center, 0.07)) / 2
+    expected = (image0 + 0.) / 2  # the unmasked image counts as 0
+    assert torch.allclose(model._mim_loss(student, teacher, masks), expected.squeeze(),
+                          atol=1e-5)
+
+
+def test_query_loss_matches_hand_computation():
+    model = _model()
+    student = torch.randn(4, 3, 16)  # G=2 views x B=2, Lq=3
+    teacher = torch.randn(2, 3, 16)  # B=2
+    center = model.losses['query'].center
+    total = sum(_ce(student[g * 2 + b, i], teacher[b, i], center, 0.04)
+                for g in range(2) for b in range(2) for i in range(3))
+    assert torch.allclose(model._query_loss(student, teacher, 2), (total / 12).squeeze(),
+                          atol=1e-5)
+
+
+@pytest.mark.parametrize('queries', [1, 2])
+def test_loss_step_updates_everything(queries):
+    MessageHub.get_current_instance().update_info('iter', 0)
+    MessageHub.get_current_instance().update_info('max_iters', 10)
+    model = _model()
+    assert torch.equal(model.teacher_backbone.module.layers[0].attn.qkv.weight,
+                       model.backbone.layers[0].attn.qkv.weight)
+    model.train()
+    assert not model.teacher_backbone.module.training and model.backbone.training
+    losses = model.loss(_inputs(queries=queries))
+    assert set(losses) == {'loss_cls', 'loss_mim', 'loss_query', 'teacher_temp'}
+    for key in ('loss_cls', 'loss_mim', 'loss_query'):
+        assert losses[key].ndim == 0 and torch.isfinite(losses[key])
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    assert model.backbone.mask_token.grad.abs().sum() > 0
+    for kind in ('cls', 'patch', 'query'):
+        assert model.losses[kind].center.abs().sum() > 0
+    assert all(p.grad is None for p in model.teacher_backbone.parameters())
+    before = model.teacher_backbone.module.layers[0].attn.qkv.weight.clone()
+    with torch.no_grad():
+        model.backbone.layers[0].attn.qkv.weight.add_(1.)
+    model.update_target()
+    after = model.teacher_backbone.module.layers[0].attn.qkv.weight
+    assert torch.allclose(after, before + 0.004, atol=1e-5)
+
+
+def test_dino_variant_has_no_mim_and_separate_heads():
+    model = _model(use_mim=False, query_head=dict(HEAD, out_channels=24))
+    assert set(model.losses) == {'cls', 'query'}
+    assert model.losses['query'].center.shape == (1, 24)
+    losses = model.loss(_inputs())
+    assert 'loss_mim' not in losses and torch.isfinite(losses['loss_query'])
+
+
+def test_train_step_through_data_preprocessor():
+    from mmengine.optim import OptimWrapper
+    model = _model()
+    raw = [(x * 0 + 100).to(torch.uint8) if i < 2 else x for i, x in enumerate(_inputs())]
+    wrapper = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=1e-3))
+    log = model.train_step(dict(inputs=raw), wrapper)
+    assert {'loss', 'loss_cls', 'loss_mim', 'loss_query'} <= set(log)
+
+
+def test_head_dim_mismatch_names_the_parameter():
+    with pytest.raises(ValueError, match='head.in_channels'):
+        _model(head=dict(HEAD, in_channels=64))
+    with pytest.raises(ValueError, match='query_head.in_channels'):
+        _model(query_head=dict(HEAD, in_channels=32))
+
+
+def test_teacher_eval_mode_disables_drop_path():
+    model = _model()
+    model.train()
+    images = torch.randn(2, 3, 32, 32)
+    a, _ = model.teacher_backbone.module.forward_tokens(images)
+    b, _ = model.teacher_backbone.module.forward_tokens(images)
+    assert torch.equal(a, b)
+    copy.deepcopy(model)  # parametrized heads deep-copy
+
+
+def test_zero_query_weight_switches_the_query_stream_off():
+    """iBOT alone: no query tokens, no query loss or centre update, and the same
+    class / masked-patch losses as with queries (queries never change global tokens)."""
+    with_queries, without = _model(), _model(query_loss_weight=0.)
+    without.load_state_dict(with_queries.state_dict())
+    with_queries.eval()
+    without.eval()  # no drop path: both runs see identical global tokens
+    reference = with_queries.loss(_inputs())
+    losses = without.loss(_inputs())
+    assert set(losses) == {'loss_cls', 'loss_mim', 'teacher_temp'}
+    for key in ('loss_cls', 'loss_mim'):
+        torch.testing.assert_close(losses[key], reference[key])
+    assert without.losses['query'].center.abs().sum() == 0

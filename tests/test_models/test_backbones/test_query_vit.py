@@ -1,0 +1,95 @@
+"""QueryViT: plain ViT without queries; the query stream never changes global tokens."""
+import pytest
+import torch
+from mmpretrain.models.backbones import VisionTransformer
+
+from mmssl_ext.models.backbones import QueryViT
+from mmssl_ext.models.utils import sincos_2d_embed, sincos_2d_table
+
+ARCH = dict(embed_dims=48, num_layers=2, num_heads=3, feedforward_channels=96)
+
+
+def _vit(**kwargs):
+    torch.manual_seed(0)
+    model = QueryViT(arch=ARCH, img_size=32, patch_size=8, out_type='raw', **kwargs)
+    model.init_weights()
+    model.eval()  # mmpretrain's backbones return None from train()
+    return model
+
+
+def test_fixed_sincos_pos_embed():
+    model = _vit()
+    assert torch.equal(model.pos_embed.data, sincos_2d_table((4, 4), 48))
+    assert not model.pos_embed.requires_grad
+
+
+def test_without_queries_matches_mmpretrain_vit():
+    model = _vit(final_norm=True)
+    reference = VisionTransformer(arch=ARCH, img_size=32, patch_size=8, out_type='raw')
+    reference.eval()
+    result = reference.load_state_dict(model.state_dict(), strict=False)
+    assert result.unexpected_keys == ['mask_token'] and not result.missing_keys
+    images = torch.randn(2, 3, 32, 32)
+    expected = reference(images)[-1]
+    assert torch.equal(model(images)[-1], expected)
+    tokens, queries = model.forward_tokens(images)
+    assert queries is None and torch.allclose(tokens, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize('groups', [1, 2])
+def test_queries_never_change_global_tokens(groups):
+    model = _vit()
+    images = torch.randn(2, 3, 32, 32)
+    mask = torch.rand(2, 4, 4) > 0.5
+    coords = torch.rand(2, 4 * groups, 2) * 6 - 1
+    plain, _ = model.forward_tokens(images, mask)
+    tokens, queries = model.forward_tokens(images, mask, coords, groups)
+    assert queries.shape == (2, 4 * groups, 48)
+    assert torch.allclose(tokens, plain, atol=1e-5)
+    # and the queries do read the global tokens
+    other, moved = model.forward_tokens(images.flip(0), mask, coords, groups)
+    assert not torch.allclose(moved, queries, atol=1e-3)
+
+
+def test_query_crops_are_independent():
+    model = _vit()
+    images = torch.randn(1, 3, 32, 32)
+    coords = torch.rand(1, 8, 2) * 4
+    _, both = model.forward_tokens(images, None, coords, num_query_groups=2)
+    _, first = model.forward_tokens(images, None, coords[:, :4], num_query_groups=1)
+    assert torch.allclose(both[:, :4], first, atol=1e-5)
+
+
+def test_query_tokens_are_mask_token_plus_sincos():
+    model = _vit()
+    model.mask_token.data.normal_()
+    coords = torch.tensor([[[0.5, 2.25], [3., -1.]]])
+    expected = model.mask_token + sincos_2d_embed(coords, 48)
+    assert torch.allclose(model.query_embed(coords), expected)
+
+
+def test_mask_replaces_patch_embeddings():
+    model = _vit()
+    model.mask_token.data.normal_()
+    images = torch.randn(1, 3, 32, 32)
+    full = torch.ones(1, 4, 4, dtype=torch.bool)
+    a, _ = model.forward_tokens(images, full)
+    b, _ = model.forward_tokens(torch.randn(1, 3, 32, 32), full)
+    assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_query_stream_gradients_flow_to_shared_weights():
+    model = _vit()
+    model.train()
+    _, queries = model.forward_tokens(torch.randn(2, 3, 32, 32), None, torch.rand(2, 4, 2))
+    queries.sum().backward()
+    assert model.layers[0].attn.qkv.weight.grad.abs().sum() > 0
+    assert model.mask_token.grad.abs().sum() > 0
+
+
+def test_ibot_initialisation():
+    model = _vit()
+    ffn = model.layers[0].ffn.layers[0][0]
+    assert abs(ffn.weight.std().item() - 0.02) < 0.004  # xavier would give ~0.12
+    assert not ffn.bias.any() and torch.equal(model.layers[1].ln2.weight, torch.ones(48))
+    assert model.cls_token.abs().sum() > 0
