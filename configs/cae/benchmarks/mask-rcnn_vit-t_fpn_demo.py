@@ -10,6 +10,7 @@ model = dict(
     backbone=dict(
         _delete_=True,
         type='mmpretrain.BEiTViT',
+        norm_cfg=dict(type='LN', eps=1e-6),  # as CAE's encoder
         arch=dict(embed_dims=embed_dims, num_layers=4, num_heads=3,
                   feedforward_channels=384),
         img_size=64,

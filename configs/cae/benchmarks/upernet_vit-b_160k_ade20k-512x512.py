@@ -17,6 +17,7 @@ model = dict(
     backbone=dict(
         _delete_=True,
         type='mmpretrain.BEiTViT',
+        norm_cfg=dict(type='LN', eps=1e-6),  # as CAE's encoder
         arch='base',
         img_size=512,
         patch_size=16,
