@@ -104,7 +104,7 @@ def main():
 
     def normalise(bgr: np.ndarray) -> torch.Tensor:
         rgb = torch.from_numpy(np.ascontiguousarray(bgr[..., ::-1])).permute(2, 0, 1)
-        return preprocessor.normalize(rgb[None].float().to(args.device))
+        return preprocessor.standardize(rgb[None].float().to(args.device))
 
     cls_attention = last_block_attention(encoder, normalise(global_view))[:, 0, 1:]
     query_attention = last_block_attention(student, normalise(global_view),

@@ -1,10 +1,10 @@
 """ReSim's two views of one image with their crop geometry and a shared flip."""
-import math
-from typing import Sequence, Tuple
+from typing import Sequence
 
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
+from mmpretrain.datasets.transforms import RandomResizedCrop
 
 from mmssl_ext.registry import TRANSFORMS
 
@@ -13,7 +13,7 @@ from mmssl_ext.registry import TRANSFORMS
 class ReSimViews(BaseTransform):
     """Crop a query and a key view from one image, keeping where they came from.
 
-    Each view is an independent ``RandomResizedCrop`` (torchvision's sampling: area
+    Each view is an independent crop drawn by mmpretrain's ``RandomResizedCrop`` (area
     fraction in ``scale``, log-uniform aspect ratio in ``ratio``, 10 attempts, then a
     centre crop) resized to ``size``; then both views are mirrored or neither
     (probability ``flip_prob``), as ReSim requires. The colour augmentations run later,
@@ -55,37 +55,16 @@ class ReSimViews(BaseTransform):
             raise ValueError(f'flip_prob must be in [0, 1], got {flip_prob}')
         self.size, self.scale, self.ratio = size, tuple(scale), tuple(ratio)
         self.flip_prob, self.interpolation, self.backend = flip_prob, interpolation, backend
-
-    def crop_box(self, height: int, width: int) -> Tuple[int, int, int, int]:
-        """One random crop ``(x1, y1, x2, y2)`` of an image of ``height`` x ``width``."""
-        area = height * width
-        log_ratio = (math.log(self.ratio[0]), math.log(self.ratio[1]))
-        for _ in range(10):
-            target = area * np.random.uniform(*self.scale)
-            aspect = math.exp(np.random.uniform(*log_ratio))
-            crop_w = int(round(math.sqrt(target * aspect)))
-            crop_h = int(round(math.sqrt(target / aspect)))
-            if 0 < crop_w <= width and 0 < crop_h <= height:
-                x1 = np.random.randint(0, width - crop_w + 1)
-                y1 = np.random.randint(0, height - crop_h + 1)
-                return x1, y1, x1 + crop_w, y1 + crop_h
-        aspect = width / height  # fallback: the largest centre crop within ratio
-        if aspect < self.ratio[0]:
-            crop_w, crop_h = width, int(round(width / self.ratio[0]))
-        elif aspect > self.ratio[1]:
-            crop_w, crop_h = int(round(height * self.ratio[1])), height
-        else:
-            crop_w, crop_h = width, height
-        x1, y1 = (width - crop_w) // 2, (height - crop_h) // 2
-        return x1, y1, x1 + crop_w, y1 + crop_h
+        self.crop = RandomResizedCrop(size, crop_ratio_range=self.scale,
+                                      aspect_ratio_range=self.ratio)
 
     def transform(self, results: dict) -> dict:
         image = results['img']
-        height, width = image.shape[:2]
         flip = bool(np.random.rand() < self.flip_prob)
         boxes, views = [], []
         for _ in range(2):
-            x1, y1, x2, y2 = self.crop_box(height, width)
+            top, left, height, width = self.crop.rand_crop_params(image)
+            x1, y1, x2, y2 = left, top, left + width, top + height
             view = mmcv.imresize(image[y1:y2, x1:x2], (self.size, self.size),
                                  interpolation=self.interpolation, backend=self.backend)
             views.append(mmcv.imflip(view) if flip else view)

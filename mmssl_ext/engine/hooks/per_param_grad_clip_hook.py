@@ -38,8 +38,12 @@ class PerParamGradClipHook(Hook):
 
     @torch.no_grad()
     def _clip(self, optimizer, args, kwargs) -> None:
-        for group in optimizer.param_groups:
-            for param in group['params']:
-                if param.grad is not None:
-                    norm = param.grad.norm(2)
-                    param.grad.mul_((self.max_norm / (norm + 1e-6)).clamp(max=1.))
+        """All gradients at once: one fused norm per tensor, one fused rescale."""
+        grads = [param.grad for group in optimizer.param_groups for param in group['params']
+                 if param.grad is not None]
+        if not grads:
+            return
+        norms = torch.stack([norm.float() for norm in torch._foreach_norm(grads)])
+        scales = (self.max_norm / (norms + 1e-6)).clamp(max=1.)
+        torch._foreach_mul_(grads, [scale.to(grad.dtype) for scale, grad in
+                                    zip(scales.unbind(), grads)])

@@ -2,14 +2,14 @@
 from typing import Optional, Sequence
 
 import torch
-from mmengine.model import BaseDataPreprocessor
 
 from mmssl_ext.registry import MODELS
+from .rgb_data_preprocessor import RGBDataPreprocessor
 from ..utils.batch_augment import BatchPhotometricAugment
 
 
 @MODELS.register_module()
-class PQCLDataPreprocessor(BaseDataPreprocessor):
+class PQCLDataPreprocessor(RGBDataPreprocessor):
     """Augment and normalise :class:`PackPQCLInputs` batches.
 
     Global view g is augmented by ``global_augments[g]`` (BYOL's asymmetric pipelines
@@ -37,9 +37,7 @@ class PQCLDataPreprocessor(BaseDataPreprocessor):
                  to_rgb: bool = True,
                  global_augments: Optional[Sequence[dict]] = None,
                  query_augment: Optional[dict] = None) -> None:
-        super().__init__()
-        if len(mean) != 3 or len(std) != 3 or min(std) <= 0:
-            raise ValueError(f'mean and std must have 3 values, std > 0; got {mean}, {std}')
+        super().__init__(mean, std, to_rgb)
         if global_augments is None:
             global_augments = [dict(blur_prob=1.0, solarize_prob=0., flip_prob=0.),
                                dict(blur_prob=0.1, solarize_prob=0.2, flip_prob=0.)]
@@ -52,17 +50,9 @@ class PQCLDataPreprocessor(BaseDataPreprocessor):
             if cfg.get('flip_prob', 0.5) != 0:
                 raise ValueError(f'{name}.flip_prob must be 0: PQCLViews flips the global '
                                  'views with their geometry')
-        self.register_buffer('mean', torch.tensor(mean).view(1, 3, 1, 1), False)
-        self.register_buffer('std', torch.tensor(std).view(1, 3, 1, 1), False)
-        self.to_rgb = to_rgb
         self.global_augments = torch.nn.ModuleList(
             BatchPhotometricAugment(**cfg) for cfg in global_augments)
         self.query_augment = BatchPhotometricAugment(**query_augment)
-
-    def normalize(self, images: torch.Tensor) -> torch.Tensor:
-        """(..., 3, H, W) RGB in [0, 255] -> normalised float."""
-        shape = images.shape
-        return ((images.reshape(-1, *shape[-3:]) - self.mean) / self.std).view(shape)
 
     def forward(self, data: dict, training: bool = False) -> dict:
         data = self.cast_data(data)
@@ -71,12 +61,10 @@ class PQCLDataPreprocessor(BaseDataPreprocessor):
             raise ValueError(f'{global_views.shape[1]} global views but '
                              f'{len(self.global_augments)} global_augments')
         with torch.autocast(global_views.device.type, enabled=False):
-            global_views, queries = global_views.float(), queries.float()
-            if self.to_rgb:
-                global_views, queries = global_views.flip(2), queries.flip(2)
+            global_views, queries = self.rgb(global_views), self.rgb(queries)
             global_views = torch.stack([augment(global_views[:, g]) for g, augment in
                                         enumerate(self.global_augments)], dim=1)
             queries = self.query_augment(queries.flatten(0, 1)).view_as(queries)
-        return dict(inputs=[self.normalize(global_views), self.normalize(queries),
+        return dict(inputs=[self.standardize(global_views), self.standardize(queries),
                             coords.float(), masks.bool()],
                     data_samples=data.get('data_samples'))

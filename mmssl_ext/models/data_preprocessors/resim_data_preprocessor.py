@@ -2,9 +2,9 @@
 from typing import Optional, Sequence
 
 import torch
-from mmengine.model import BaseDataPreprocessor
 
 from mmssl_ext.registry import MODELS
+from .rgb_data_preprocessor import RGBDataPreprocessor
 from ..utils.batch_augment import BatchPhotometricAugment
 
 #: MoCo v2's colour pipeline; the flip is ReSimViews' shared flip, never per view.
@@ -14,7 +14,7 @@ MOCO_V2_AUGMENT = dict(jitter_prob=0.8, brightness=0.4, contrast=0.4, saturation
 
 
 @MODELS.register_module()
-class ReSimDataPreprocessor(BaseDataPreprocessor):
+class ReSimDataPreprocessor(RGBDataPreprocessor):
     """Augment and normalise the (query, key) views made by ``ReSimViews``.
 
     Every view of the batch draws its own colour jitter, grayscale and blur
@@ -36,16 +36,11 @@ class ReSimDataPreprocessor(BaseDataPreprocessor):
                  std: Sequence[float] = (58.395, 57.12, 57.375),
                  to_rgb: bool = True,
                  augment: Optional[dict] = None) -> None:
-        super().__init__()
-        if len(mean) != 3 or len(std) != 3 or min(std) <= 0:
-            raise ValueError(f'mean and std must have 3 values, std > 0; got {mean}, {std}')
+        super().__init__(mean, std, to_rgb)
         augment = dict(MOCO_V2_AUGMENT, **(augment or {}))
         if augment['flip_prob'] != 0:
             raise ValueError('augment.flip_prob must be 0: ReSim flips both views together '
                              '(ReSimViews.flip_prob)')
-        self.register_buffer('mean', torch.tensor(mean).view(1, 3, 1, 1), False)
-        self.register_buffer('std', torch.tensor(std).view(1, 3, 1, 1), False)
-        self.to_rgb = to_rgb
         self.augment = BatchPhotometricAugment(**augment)
 
     def forward(self, data: dict, training: bool = False) -> dict:
@@ -53,11 +48,9 @@ class ReSimDataPreprocessor(BaseDataPreprocessor):
         views = torch.stack([torch.stack(list(view)) if isinstance(view, (list, tuple))
                              else view for view in data['inputs']])  # (2, B, 3, S, S)
         with torch.autocast(views.device.type, enabled=False):
-            images = views.flatten(0, 1).float()
-            if self.to_rgb:
-                images = images.flip(1)
+            images = self.rgb(views.flatten(0, 1))
             if training:
                 images = self.augment(images)
-            images = (images - self.mean) / self.std
+            images = self.standardize(images)
         query, key = images.unflatten(0, views.shape[:2])
         return dict(inputs=[query, key], data_samples=data.get('data_samples'))

@@ -22,18 +22,10 @@ def sincos_2d_table(grid: Sequence[int], embed_dims: int, cls_token: bool = True
         Tensor: (1, [1 +] h*w, D) float32 table.
     """
     height, width = grid
-    if embed_dims % 4:
-        raise ValueError(f'embed_dims must be divisible by 4, got {embed_dims}')
-    quarter = embed_dims // 4
-    omega = temperature**(-torch.arange(quarter, dtype=torch.float64) / quarter)
     rows, cols = torch.meshgrid(torch.arange(height, dtype=torch.float64),
                                 torch.arange(width, dtype=torch.float64), indexing='ij')
-
-    def encode(positions: torch.Tensor) -> torch.Tensor:
-        angles = positions.reshape(-1, 1) * omega
-        return torch.cat([angles.sin(), angles.cos()], dim=1)
-
-    table = torch.cat([encode(cols), encode(rows)], dim=1)
+    table = sincos_2d_embed(torch.stack([cols, rows], -1).reshape(-1, 2), embed_dims,
+                            temperature)  # (h*w, D) float64
     if cls_token:
         table = torch.cat([table.new_zeros(1, embed_dims), table])
     return table.float()[None]

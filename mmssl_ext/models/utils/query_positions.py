@@ -3,6 +3,8 @@ from typing import Sequence, Tuple
 
 import torch
 
+from .region_windows import map_boxes
+
 
 def query_patch_coords(query_box: Sequence[float], global_box: Sequence[float],
                        global_flipped: bool, global_grid: Tuple[int, int],
@@ -27,14 +29,15 @@ def query_patch_coords(query_box: Sequence[float], global_box: Sequence[float],
     Returns:
         Tensor: (h_q * w_q, 2) float32 (x, y) per query patch, row-major.
     """
-    q_top, q_left, q_h, q_w = map(float, query_box)
-    g_top, g_left, g_h, g_w = map(float, global_box)
-    (grid_h, grid_w), (rows, cols) = global_grid, query_grid
-    pixels_y, pixels_x = g_h / grid_h, g_w / grid_w
-    step_x, step_y = q_w / cols / pixels_x, q_h / rows / pixels_y
-    xs = (q_left - g_left) / pixels_x + step_x * torch.arange(cols, dtype=torch.float64)
-    ys = (q_top - g_top) / pixels_y + step_y * torch.arange(rows, dtype=torch.float64)
-    if global_flipped:
-        xs = grid_w - xs - step_x
-    y, x = torch.meshgrid(ys, xs, indexing='ij')
-    return torch.stack([x, y], dim=-1).reshape(-1, 2).float()
+    rows, cols = query_grid
+    ys, xs = torch.meshgrid(torch.arange(rows, dtype=torch.float64),
+                            torch.arange(cols, dtype=torch.float64), indexing='ij')
+    patches = torch.stack([xs, ys, xs + 1, ys + 1], -1).reshape(-1, 4)  # query patch units
+
+    def crop(box: Sequence[float]) -> torch.Tensor:  # (top, left, h, w) -> (1, 4) x1y1x2y2
+        top, left, height, width = map(float, box)
+        return torch.tensor([[left, top, left + width, top + height]], dtype=torch.float64)
+
+    mapped = map_boxes(patches, crop(query_box), crop(global_box), query_grid, global_grid,
+                       torch.tensor([False]), torch.tensor([bool(global_flipped)]))
+    return mapped[0, :, :2].float()

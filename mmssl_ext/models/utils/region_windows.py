@@ -49,9 +49,9 @@ def _mirror(boxes: torch.Tensor, width: float, flips: torch.Tensor) -> torch.Ten
 
 
 def map_boxes(boxes: torch.Tensor, src_crops: torch.Tensor, dst_crops: torch.Tensor,
-              src_size: Sequence[int], dst_size: Sequence[int],
-              flips: torch.Tensor) -> torch.Tensor:
-    """Map boxes from one view of each sample into its other view.
+              src_size: Sequence[int], dst_size: Sequence[int], src_flips: torch.Tensor,
+              dst_flips: torch.Tensor) -> torch.Tensor:
+    """Map boxes from one view of each sample into another view of the same image.
 
     Args:
         boxes (Tensor): (N, 4) boxes shared by all samples, or (B, N, 4), in source-view
@@ -59,19 +59,20 @@ def map_boxes(boxes: torch.Tensor, src_crops: torch.Tensor, dst_crops: torch.Ten
         src_crops, dst_crops (Tensor): (B, 4) crop boxes of the source and destination
             views in original-image pixels.
         src_size, dst_size (Sequence[int]): ``(height, width)`` of the views.
-        flips (Tensor): (B,) bool, the shared horizontal flip of each sample.
+        src_flips, dst_flips (Tensor): (B,) bool, whether each source / destination
+            view was mirrored after cropping (ReSim passes its shared flip twice).
 
     Returns:
-        Tensor: (B, N, 4) boxes in destination-view pixels.
+        Tensor: (B, N, 4) boxes in destination-view pixels (or the units of the sizes).
     """
     batch = len(src_crops)
     boxes = boxes.to(src_crops).expand(batch, *boxes.shape[-2:])
-    boxes = _mirror(boxes, src_size[1], flips)
+    boxes = _mirror(boxes, src_size[1], src_flips)
     src_scale = (src_crops[:, 2:] - src_crops[:, :2]) / src_crops.new_tensor(src_size[::-1])
     dst_scale = (dst_crops[:, 2:] - dst_crops[:, :2]) / dst_crops.new_tensor(dst_size[::-1])
     original = src_crops[:, None, :2].repeat(1, 1, 2) + boxes * src_scale.repeat(1, 2)[:, None]
     mapped = (original - dst_crops[:, None, :2].repeat(1, 1, 2)) / dst_scale.repeat(1, 2)[:, None]
-    return _mirror(mapped, dst_size[1], flips)
+    return _mirror(mapped, dst_size[1], dst_flips)
 
 
 def boxes_inside(boxes: torch.Tensor, size: Sequence[int], tolerance: float = 1e-3
@@ -99,5 +100,6 @@ def query_key_regions(windows: torch.Tensor, crops: torch.Tensor, flips: torch.T
     """
     crops = crops.float()
     query_boxes = windows.to(crops).expand(len(crops), -1, -1)
-    key_boxes = map_boxes(windows, crops[:, 0], crops[:, 1], query_size, key_size, flips)
+    key_boxes = map_boxes(windows, crops[:, 0], crops[:, 1], query_size, key_size, flips,
+                          flips)
     return query_boxes, key_boxes, boxes_inside(key_boxes, key_size)
