@@ -60,6 +60,13 @@ def thread_schedstats() -> Optional[Dict[str, Tuple[int, int]]]:
     return stats
 
 
+def sample() -> Sample:
+    """Wall clock, own CPU time, machine ticks and per-thread schedstats now."""
+    busy, steal = machine_ticks()
+    threads = thread_schedstats()
+    return Sample(time.perf_counter(), time.process_time(), busy, steal, threads)
+
+
 class LoadMonitor:
     """Per-step load records: ``record = monitor.stop(monitor.start())`` around a step.
 
@@ -78,15 +85,12 @@ class LoadMonitor:
         self.max_foreign_cores = max_foreign_cores
         self.max_wait_fraction = max_wait_fraction
 
-    @staticmethod
-    def start() -> Sample:
-        busy, steal = machine_ticks()
-        threads = thread_schedstats()
-        return Sample(time.perf_counter(), time.process_time(), busy, steal, threads)
+    def start(self) -> Sample:
+        return sample()
 
     def stop(self, start: Sample) -> dict:
         """The load record of the step since ``start``."""
-        end = self.start()
+        end = sample()
         wall = end.wall - start.wall
         own = end.own_cpu - start.own_cpu
         steal = (end.steal_ticks - start.steal_ticks) * TICK_S
