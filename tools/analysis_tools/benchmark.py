@@ -2,7 +2,7 @@
 
     python tools/analysis_tools/benchmark.py CONFIG [CONFIG ...] [--batch-size N]
         [--iters 10] [--warmup 3] [--amp [--amp-dtype float16|bfloat16]]
-        [--device cpu|cuda] [--data-samples 20] [--out report.json]
+        [--device cpu|cuda] [--data-samples 20] [--workers 0] [--out report.json]
         [--repeats 1] [--retries 2] [--max-foreign-cores 0.25]
         [--max-wait-fraction 0.05] [--flops] [--sdpa-backends flash,efficient]
         [--cfg-options k=v ...]
@@ -52,6 +52,8 @@ def parse_args(argv=None):
     parser.add_argument('--device', help='cpu or cuda (default: cuda when available)')
     parser.add_argument('--data-samples', type=int, default=20,
                         help='samples timed through the data pipeline (one worker)')
+    parser.add_argument('--workers', type=int, default=0,
+                        help='data-loader workers that load the batches before timing')
     parser.add_argument('--out', help='also write the JSON report to this file')
     parser.add_argument('--repeats', type=int, default=1,
                         help='repetitions of each config, alternating, each a fresh process')
@@ -134,7 +136,8 @@ def main():
                                iters=args.iters, warmup=args.warmup, amp=args.amp,
                                amp_dtype=args.amp_dtype, device=args.device,
                                data_samples=args.data_samples, monitor=monitor,
-                               max_retries=args.retries, count_flops=args.flops)
+                               max_retries=args.retries, count_flops=args.flops,
+                               workers=args.workers)
         report['sdpa_backends'] = args.sdpa_backends
     text = json.dumps(report, indent=2)
     print(text)
