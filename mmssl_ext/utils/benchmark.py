@@ -24,7 +24,9 @@ import torch
 from mmengine.config import Config
 from mmengine.hooks import (CheckpointHook, DistSamplerSeedHook, IterTimerHook, LoggerHook,
                             RuntimeInfoHook)
+from mmengine.dist import get_world_size
 from mmengine.hub import get_config
+from mmengine.model import is_model_wrapper
 from mmengine.model.efficient_conv_bn_eval import turn_on_efficient_conv_bn_eval
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmengine.runner import Runner
@@ -34,6 +36,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import mmssl_ext  # noqa: F401  (registers our modules for configs without custom_imports)
 from mmssl_ext.engine.optimizers import CPUAutocastOptimWrapper
+from mmssl_ext.utils.launch import setup_cpu_distributed
 
 # Hooks that only time, log, save, draw or seed samplers: every other hook runs in the
 # timed steps.
@@ -75,9 +78,10 @@ def _set_amp(cfg: Config, device: torch.device, amp_dtype: Optional[str]) -> Non
 def build_runner(config: str, work_dir: str, cfg_options: Optional[dict] = None,
                  batch_size: Optional[int] = None, amp: bool = False,
                  amp_dtype: Optional[str] = None, device: str = 'cpu',
-                 workers: int = 0) -> Runner:
-    """A single-process Runner for ``config`` with a full-batch train loader that has
-    ``workers`` workers (0: batches are loaded in the main process, before timing).
+                 workers: int = 0, launcher: str = 'none') -> Runner:
+    """A Runner for ``config`` with a full-batch train loader that has ``workers``
+    workers (0: batches are loaded in the main process, before timing); one process,
+    or with ``launcher='pytorch'`` one rank of a torchrun job (DDP; gloo on CPU).
 
     ``amp`` switches the optim wrapper to ``AmpOptimWrapper`` on CUDA (``amp_dtype``
     float16, the default, or bfloat16) and to :class:`CPUAutocastOptimWrapper` on CPU; a
@@ -92,7 +96,7 @@ def build_runner(config: str, work_dir: str, cfg_options: Optional[dict] = None,
     # Runner's logger and visualizer are named instances; a unique name keeps two runners
     # built in the same second (same timestamp) from sharing them.
     cfg.experiment_name = osp.basename(osp.normpath(work_dir))
-    cfg.launcher = 'none'
+    cfg.launcher = launcher
     cfg.log_level = 'WARNING'
     cfg.train_dataloader.num_workers = workers
     cfg.train_dataloader.persistent_workers = False
@@ -105,6 +109,7 @@ def build_runner(config: str, work_dir: str, cfg_options: Optional[dict] = None,
     for key in ('val_dataloader', 'val_cfg', 'val_evaluator', 'test_dataloader',
                 'test_cfg', 'test_evaluator'):
         cfg.pop(key, None)
+    setup_cpu_distributed(cfg, launcher)
     return Runner.from_cfg(cfg)
 
 
@@ -244,12 +249,12 @@ def measure_training_steps(runner: Runner, loader, iters: int, warmup: int,
     for hook in hooks:
         hook.after_train(runner)
 
-    preprocess_times = []
+    preprocess_times, bare = [], model.module if is_model_wrapper(model) else model
     with torch.no_grad(), runner.optim_wrapper.optim_context(model):
         for batch in batches[warmup * accumulate:]:
             _sync(device)
             start = time.perf_counter()
-            model.data_preprocessor(batch, True)
+            bare.data_preprocessor(batch, True)
             _sync(device)
             preprocess_times.append(time.perf_counter() - start)
 
@@ -279,14 +284,15 @@ def benchmark(config: str, cfg_options: Optional[dict] = None, batch_size: Optio
               iters: int = 10, warmup: int = 3, amp: bool = False,
               amp_dtype: Optional[str] = None, device: Optional[str] = None,
               data_samples: int = 20, monitor=None, max_retries: int = 0,
-              count_flops: bool = False, workers: int = 0) -> dict:
+              count_flops: bool = False, workers: int = 0, launcher: str = 'none') -> dict:
     """Benchmark a pre-training config; return the report (a JSON-serialisable dict).
 
     Top level: training-step figures of :func:`measure_training_steps` (with
     ``monitor``, ``max_retries`` and ``count_flops``) and context (config, device, torch,
     amp, iters, ...); ``data``: :func:`measure_data_pipeline` plus
     ``preprocessor_ms_per_sample``. ``workers`` only speeds up loading the batches before
-    the timed steps.
+    the timed steps. ``launcher='pytorch'`` times one rank of a torchrun job (each rank
+    its own report, ``world_size`` ranks, the batch per rank).
     """
     for name, value, minimum in (('iters', iters, 1), ('warmup', warmup, 0),
                                  ('data_samples', data_samples, 1),
@@ -296,7 +302,7 @@ def benchmark(config: str, cfg_options: Optional[dict] = None, batch_size: Optio
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     with tempfile.TemporaryDirectory(prefix='mmssl_benchmark_') as work_dir:
         runner = build_runner(config, work_dir, cfg_options, batch_size, amp, amp_dtype,
-                              device.type, workers)
+                              device.type, workers, launcher)
         loader = runner.train_dataloader  # the train loop's, which the schedulers read
         data = measure_data_pipeline(loader.dataset, data_samples)
         steps = measure_training_steps(runner, loader, iters, warmup, device, monitor,
@@ -304,4 +310,5 @@ def benchmark(config: str, cfg_options: Optional[dict] = None, batch_size: Optio
     data['preprocessor_ms_per_sample'] = steps.pop('preprocessor_ms_per_sample')
     return dict(config=config, device=str(device), torch=torch.__version__,
                 amp=steps['amp_dtype'] is not None, iters=iters, warmup=warmup,
-                cpu_threads=torch.get_num_threads(), **steps, data=data)
+                cpu_threads=torch.get_num_threads(), world_size=get_world_size(), **steps,
+                data=data)

@@ -1,6 +1,7 @@
 """The benchmark harness: what it times, and a sane JSON report for tiny configs."""
 import importlib.util
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -294,3 +295,22 @@ def test_benchmark_on_cuda(demo_data_root, amp_dtype):
     assert report['device'] == 'cuda' and report['memory_kind'] == 'cuda_max_allocated'
     assert report['amp_dtype'] == amp_dtype
     assert report['optim_wrapper'] == ('AmpOptimWrapper' if amp_dtype else 'OptimWrapper')
+
+
+@pytest.mark.slow
+def test_cli_times_one_rank_of_a_two_process_job(tmp_path, demo_data_root):
+    out = tmp_path / 'rank0.json'
+    result = subprocess.run(
+        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
+         '--master_port', '29651', osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py'),
+         CONFIG, '--launcher', 'pytorch', '--batch-size', '2', '--iters', '2', '--warmup',
+         '1', '--device', 'cpu', '--data-samples', '2', '--out', str(out), '--cfg-options',
+         f'train_dataloader.dataset.data_root={demo_data_root / "imagenet"}'],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env=dict(os.environ, OMP_NUM_THREADS='1'))
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(out.read_text())
+    _check(report, 2)
+    assert report['world_size'] == 2 and report['cpu_threads'] == 1
+    assert len(report['steps']) == 2
+    assert result.stdout.count('"world_size": 2') == 1  # only rank 0 reports

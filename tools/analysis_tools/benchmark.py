@@ -2,7 +2,8 @@
 
     python tools/analysis_tools/benchmark.py CONFIG [CONFIG ...] [--batch-size N]
         [--iters 10] [--warmup 3] [--amp [--amp-dtype float16|bfloat16]]
-        [--device cpu|cuda] [--data-samples 20] [--workers 0] [--out report.json]
+        [--device cpu|cuda] [--data-samples 20] [--workers 0] [--launcher none|pytorch]
+        [--out report.json]
         [--repeats 1] [--retries 2] [--max-foreign-cores 0.25]
         [--max-wait-fraction 0.05] [--flops] [--sdpa-backends flash,efficient]
         [--cfg-options k=v ...]
@@ -33,6 +34,7 @@ import tempfile
 
 from load_monitor import LoadMonitor
 from mmengine.config import DictAction
+from mmengine.dist import get_rank
 
 from mmssl_ext.utils.benchmark import benchmark
 
@@ -54,6 +56,9 @@ def parse_args(argv=None):
                         help='samples timed through the data pipeline (one worker)')
     parser.add_argument('--workers', type=int, default=0,
                         help='data-loader workers that load the batches before timing')
+    parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
+                        help='pytorch: one rank of a torchrun job (DDP, gloo on CPU); rank '
+                        '0 reports')
     parser.add_argument('--out', help='also write the JSON report to this file')
     parser.add_argument('--repeats', type=int, default=1,
                         help='repetitions of each config, alternating, each a fresh process')
@@ -137,8 +142,10 @@ def main():
                                amp_dtype=args.amp_dtype, device=args.device,
                                data_samples=args.data_samples, monitor=monitor,
                                max_retries=args.retries, count_flops=args.flops,
-                               workers=args.workers)
+                               workers=args.workers, launcher=args.launcher)
         report['sdpa_backends'] = args.sdpa_backends
+    if report.get('world_size', 1) > 1 and get_rank() != 0:
+        return
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:
