@@ -10,9 +10,9 @@ import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
+from mmpretrain.registry import MODELS
 
 import mmssl_ext  # noqa: F401
-from mmpretrain.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FSDP_DEMO = osp.join(ROOT, 'tests', 'data', 'configs', 'cae_vit-t_fsdp_demo.py')

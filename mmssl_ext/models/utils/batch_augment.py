@@ -5,8 +5,9 @@ The batched counterparts of mmpretrain's ``RandomApply(ColorJitter)``,
 an (M, 3, H, W) RGB batch in [0, 255] draws its own parameters, and all images are
 processed by the same tensor ops (no loop over images). Each augmentation is computed
 only for the images that drew it (gathered with ``index_select``, written back with
-``index_copy``); its random parameters are still drawn for the whole batch, so a seeded
-generator gives the same output whatever the other images drew. One documented difference:
+``index_copy``; on a GPU each selection waits once for the count of chosen images); its
+random parameters are still drawn for the whole batch, so a seeded generator gives the
+same output as computing every branch for all images. One documented difference:
 the colour-jitter steps run in the fixed order brightness, contrast, saturation, hue
 (torchvision / mmpretrain shuffle the order per image).
 """
