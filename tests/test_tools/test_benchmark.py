@@ -250,6 +250,9 @@ def test_cli_compares_configs_in_separate_processes(tmp_path, demo_data_root):
     assert memory['min'] <= ratio * (1 + 1e-9) and ratio <= memory['max'] * (1 + 1e-9)
     assert memory['min'] <= memory['iqr'][0] <= memory['median'] <= memory['max']
     assert memory['n'] == 2 and report['repeats'] == 2
+    times = report['step_time_median_s'][cae_demo]
+    assert times['min'] == min(second['step_time_median_s'], report['runs'][3][
+        'step_time_median_s']) and times['n'] == 2
     assert report['disturbed_runs'] == [dict(config=run['config'], repeat=run['repeat'])
                                         for run in report['runs'] if run['load']['disturbed']]
 

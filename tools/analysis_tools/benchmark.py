@@ -21,7 +21,8 @@ settings and ``--cfg-options``, and the configs alternate over the repetitions (
 drift of the machine hits both alike); prints ``{"runs": [...],
 "relative_to_first": {...}}`` with, per config, the median of its per-repetition ratios
 to the first config's run of the same repetition (step time, images/s, peak memory) and
-their spread (min, max, quartiles), and ``disturbed_runs``.
+their spread (min, max, quartiles), each config's step time over its repetitions
+(``step_time_median_s``: median, min, max, quartiles) and ``disturbed_runs``.
 """
 import argparse
 import contextlib
@@ -113,8 +114,11 @@ def compare(argv, configs, repeats):
               for config in configs}
     disturbed = [dict(config=run['config'], repeat=run['repeat'])
                  for config in configs for run in runs[config] if run['load']['disturbed']]
+    step_times = {config: _spread([run['step_time_median_s'] for run in runs[config]])
+                  for config in configs}
     return dict(runs=[run for config in configs for run in runs[config]], repeats=repeats,
-                relative_to_first=ratios, disturbed_runs=disturbed)
+                relative_to_first=ratios, step_time_median_s=step_times,
+                disturbed_runs=disturbed)
 
 
 def _sdpa_backends(names):
