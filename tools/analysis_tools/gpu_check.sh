@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Prepared GPU check (about 7 minutes on one H100 / H200, no network): installs the pure
-# Python stack from carried wheels, then runs tools/analysis_tools/gpu_check.py (CUDA
+# Prepared GPU check for one H100 / H200 with no network, sized for under 8 minutes (the
+# model runs stop starting after --budget-s, default 420 s; not yet run on a GPU):
+# installs the pure Python stack from carried wheels, then runs gpu_check.py (CUDA
 # tests, bf16 step time / images/s / memory / MFU of the paper configs, SDPA path, PrRoI
 # pooling vs mmcv, CIM data-loader workers) and writes one JSON.
 #
