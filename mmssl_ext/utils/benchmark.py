@@ -3,30 +3,45 @@
 Used by ``tools/analysis_tools/benchmark.py``. The model, optim wrapper and dataset are
 built by mmengine's Runner from the config, exactly as training builds them. Batches are
 fetched before timing, so a timed step is ``model.train_step(batch, optim_wrapper)``
-without data loading: data preprocessor + forward + backward + optimizer step, plus the
-target update of :class:`~mmssl_ext.engine.hooks.TargetUpdateHook` where the config
-has one (the other hooks only log and save). The data pipeline (``dataset[i]``: loading
-and every transform) is timed on its own, in the main process, i.e. as one worker.
+without data loading: data preprocessor + forward + backward + optimizer step, plus
+every hook of the config that acts in a training iteration (target update, per-parameter
+clipping, last-layer freeze, teacher temperature, parameter schedulers, ...; only the
+hooks that time, log, save, draw or seed samplers, ``OBSERVER_HOOKS``, stay out). With
+gradient accumulation a timed step is one optimizer step (``accumulative_counts``
+iterations). The data pipeline (``dataset[i]``: loading and every transform) is timed on
+its own, in the main process, i.e. as one worker.
 """
 import os.path as osp
 import resource
 import statistics
 import tempfile
 import time
+from itertools import count
 from typing import List, Optional
 
 import numpy as np
 import torch
 from mmengine.config import Config
+from mmengine.hooks import (CheckpointHook, DistSamplerSeedHook, IterTimerHook, LoggerHook,
+                            RuntimeInfoHook)
+from mmengine.dist import get_world_size
 from mmengine.hub import get_config
+from mmengine.model import is_model_wrapper
 from mmengine.model.efficient_conv_bn_eval import turn_on_efficient_conv_bn_eval
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmengine.runner import Runner
 from mmengine.runner.activation_checkpointing import turn_on_activation_checkpointing
+from mmpretrain.engine.hooks import VisualizationHook
+from torch.utils.flop_counter import FlopCounterMode
 
 import mmssl_ext  # noqa: F401  (registers our modules for configs without custom_imports)
-from mmssl_ext.engine.hooks import TargetUpdateHook
 from mmssl_ext.engine.optimizers import CPUAutocastOptimWrapper
+from mmssl_ext.utils.launch import setup_cpu_distributed
+
+# Hooks that only time, log, save, draw or seed samplers: every other hook runs in the
+# timed steps.
+OBSERVER_HOOKS = (CheckpointHook, DistSamplerSeedHook, IterTimerHook, LoggerHook,
+                  RuntimeInfoHook, VisualizationHook)
 
 
 def _amp_dtype(optim_wrapper: OptimWrapper) -> Optional[str]:
@@ -62,8 +77,11 @@ def _set_amp(cfg: Config, device: torch.device, amp_dtype: Optional[str]) -> Non
 
 def build_runner(config: str, work_dir: str, cfg_options: Optional[dict] = None,
                  batch_size: Optional[int] = None, amp: bool = False,
-                 amp_dtype: Optional[str] = None, device: str = 'cpu') -> Runner:
-    """A single-process Runner for ``config`` with a zero-worker, full-batch train loader.
+                 amp_dtype: Optional[str] = None, device: str = 'cpu',
+                 workers: int = 0, launcher: str = 'none') -> Runner:
+    """A Runner for ``config`` with a full-batch train loader that has ``workers``
+    workers (0: batches are loaded in the main process, before timing); one process,
+    or with ``launcher='pytorch'`` one rank of a torchrun job (DDP; gloo on CPU).
 
     ``amp`` switches the optim wrapper to ``AmpOptimWrapper`` on CUDA (``amp_dtype``
     float16, the default, or bfloat16) and to :class:`CPUAutocastOptimWrapper` on CPU; a
@@ -78,9 +96,9 @@ def build_runner(config: str, work_dir: str, cfg_options: Optional[dict] = None,
     # Runner's logger and visualizer are named instances; a unique name keeps two runners
     # built in the same second (same timestamp) from sharing them.
     cfg.experiment_name = osp.basename(osp.normpath(work_dir))
-    cfg.launcher = 'none'
+    cfg.launcher = launcher
     cfg.log_level = 'WARNING'
-    cfg.train_dataloader.num_workers = 0
+    cfg.train_dataloader.num_workers = workers
     cfg.train_dataloader.persistent_workers = False
     cfg.train_dataloader.pin_memory = False
     cfg.train_dataloader.drop_last = True  # every timed step has a full batch
@@ -91,6 +109,7 @@ def build_runner(config: str, work_dir: str, cfg_options: Optional[dict] = None,
     for key in ('val_dataloader', 'val_cfg', 'val_evaluator', 'test_dataloader',
                 'test_cfg', 'test_evaluator'):
         cfg.pop(key, None)
+    setup_cpu_distributed(cfg, launcher)
     return Runner.from_cfg(cfg)
 
 
@@ -127,15 +146,18 @@ def _prefetch(loader, num_batches: int) -> List[dict]:
 
 
 def prepare_training(runner: Runner, device: torch.device, max_iters: int) -> torch.nn.Module:
-    """Do what ``Runner.train`` does before its loop, except hooks and schedulers.
+    """Do what ``Runner.train`` does before its loop, except hooks.
 
-    Moves the model to ``device``, builds ``runner.optim_wrapper``, initialises the
-    weights, applies the config's ``activation_checkpointing``,
-    ``efficient_conv_bn_eval`` and ``compile`` options, and tells the optim wrapper
-    (gradient accumulation) and the message hub (EMA schedules) about ``max_iters``.
+    Moves the model to ``device``, builds ``runner.optim_wrapper`` and the parameter
+    schedulers, initialises the weights, applies the config's
+    ``activation_checkpointing``, ``efficient_conv_bn_eval`` and ``compile`` options,
+    and tells the optim wrapper (gradient accumulation) and the message hub (EMA
+    schedules) about ``max_iters``.
     """
     model = runner.model.to(device)
     runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+    if runner.param_schedulers is not None:
+        runner.param_schedulers = runner.build_param_scheduler(runner.param_schedulers)
     runner._init_model_weights()
     for key, turn_on in (('activation_checkpointing', turn_on_activation_checkpointing),
                          ('efficient_conv_bn_eval', turn_on_efficient_conv_bn_eval)):
@@ -148,90 +170,145 @@ def prepare_training(runner: Runner, device: torch.device, max_iters: int) -> to
     return model
 
 
-def measure_training_steps(runner: Runner, loader, iters: int, warmup: int,
-                           device: torch.device) -> dict:
-    """Median / p90 time of ``model.train_step``, images/s and peak memory.
+def _train_iteration(runner: Runner, model: torch.nn.Module, hooks: list, index: int,
+                     batch: dict) -> None:
+    """One training iteration as ``IterBasedTrainLoop.run_iter`` runs it: the hooks'
+    ``before_train_iter``, ``model.train_step``, the hooks' ``after_train_iter``."""
+    runner.message_hub.update_info('iter', index)
+    for hook in hooks:
+        hook.before_train_iter(runner, index, batch)
+    outputs = model.train_step(batch, runner.optim_wrapper)
+    for hook in hooks:
+        hook.after_train_iter(runner, index, batch, outputs)
 
-    Peak memory: CUDA max allocated over the timed steps, or on CPU the peak resident set
-    size of the whole process so far (``memory_kind`` says which).
+
+def measure_training_steps(runner: Runner, loader, iters: int, warmup: int,
+                           device: torch.device, monitor=None, max_retries: int = 0,
+                           count_flops: bool = False) -> dict:
+    """Median / p90 time of an optimizer step, images/s and peak memory.
+
+    A step is ``accumulative_counts`` training iterations (one without gradient
+    accumulation) with the config's hooks, ``OBSERVER_HOOKS`` excepted. Peak memory: CUDA
+    max allocated over the timed steps, or on CPU the peak resident set size of the whole
+    process so far (``memory_kind`` says which).
+
+    ``monitor`` (``tools/analysis_tools/load_monitor.py``'s ``LoadMonitor``) records the
+    CPU load of each timed step (``steps``, summarised in ``load``); a step it marks as
+    disturbed is run again, up to ``max_retries`` times, and the last attempt counts.
+    ``count_flops`` counts the FLOPs of one more step (``flops_per_step``, from
+    ``torch.utils.flop_counter.FlopCounterMode``: matrix products, convolutions,
+    attention; forward and backward).
 
     Also times the data preprocessor alone on the device (``preprocessor_ms_per_sample``,
     under the optim wrapper's autocast context as in ``train_step``).
     """
-    model = prepare_training(runner, device, warmup + iters)
-    target_hooks = [hook for hook in runner.hooks if isinstance(hook, TargetUpdateHook)]
-    for hook in target_hooks:
+    accumulate = runner.cfg.optim_wrapper.get('accumulative_counts', 1)
+    num_steps = warmup + iters * (1 + max_retries) + int(count_flops)
+    model = prepare_training(runner, device, num_steps * accumulate)
+    hooks = [hook for hook in runner.hooks if not isinstance(hook, OBSERVER_HOOKS)]
+    for hook in hooks:
         hook.before_train(runner)
-    batches = _prefetch(loader, warmup + iters)
+    for hook in hooks:
+        hook.before_train_epoch(runner)
+    batches = _prefetch(loader, (warmup + iters) * accumulate)
     batch_size = len(batches[0]['data_samples'])
+    iteration = count()
 
-    def step(index: int) -> float:
-        runner.message_hub.update_info('iter', index)
+    def step(index: int, monitor=None):
+        load = monitor.start() if monitor is not None else None
         _sync(device)
         start = time.perf_counter()
-        model.train_step(batches[index], runner.optim_wrapper)
-        for hook in target_hooks:
-            hook.after_train_iter(runner, index)
+        for batch in batches[index * accumulate:(index + 1) * accumulate]:
+            _train_iteration(runner, model, hooks, next(iteration), batch)
         _sync(device)
-        return time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        return seconds, (monitor.stop(load) if monitor is not None else None)
 
     for index in range(warmup):
         step(index)
     if device.type == 'cuda':
         torch.cuda.reset_peak_memory_stats(device)
-    times = [step(index) for index in range(warmup, warmup + iters)]
+    times, loads = [], []
+    for index in range(warmup, warmup + iters):
+        for attempt in range(1 + max_retries):
+            seconds, load = step(index, monitor)
+            if load is None or not load['disturbed']:
+                break
+        times.append(seconds)
+        if load is not None:
+            loads.append(dict(load, step_time_s=seconds, attempts=attempt + 1))
     if device.type == 'cuda':
         peak, kind = torch.cuda.max_memory_allocated(device) / 2**20, 'cuda_max_allocated'
     else:  # ru_maxrss is in KiB on Linux
         peak, kind = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'cpu_peak_rss'
+    flops = None
+    if count_flops:
+        with FlopCounterMode(display=False) as counter:
+            step(warmup)
+        flops = counter.get_total_flops()
+    for hook in hooks:
+        hook.after_train(runner)
 
-    preprocess_times = []
+    preprocess_times, bare = [], model.module if is_model_wrapper(model) else model
     with torch.no_grad(), runner.optim_wrapper.optim_context(model):
-        for batch in batches[warmup:]:
+        for batch in batches[warmup * accumulate:]:
             _sync(device)
             start = time.perf_counter()
-            model.data_preprocessor(batch, True)
+            bare.data_preprocessor(batch, True)
             _sync(device)
             preprocess_times.append(time.perf_counter() - start)
 
     median = statistics.median(times)
-    return dict(
+    report = dict(
         batch_size=batch_size,
+        accumulative_counts=accumulate,
         step_time_median_s=median,
         step_time_p90_s=_p90(times),
-        images_per_s=batch_size / median,
+        images_per_s=batch_size * accumulate / median,
         peak_memory_mb=peak,
         memory_kind=kind,
         preprocessor_ms_per_sample=statistics.median(preprocess_times) / batch_size * 1e3,
         optim_wrapper=type(runner.optim_wrapper).__name__,
         amp_dtype=_amp_dtype(runner.optim_wrapper),
-        target_update=bool(target_hooks),
+        step_hooks=[type(hook).__name__ for hook in hooks],
         num_params=sum(p.numel() for p in model.parameters()),
         num_trainable_params=sum(p.numel() for p in model.parameters() if p.requires_grad))
+    if flops is not None:
+        report['flops_per_step'] = flops
+    if monitor is not None:
+        report.update(load=monitor.summary(loads), steps=loads)
+    return report
 
 
 def benchmark(config: str, cfg_options: Optional[dict] = None, batch_size: Optional[int] = None,
               iters: int = 10, warmup: int = 3, amp: bool = False,
               amp_dtype: Optional[str] = None, device: Optional[str] = None,
-              data_samples: int = 20) -> dict:
+              data_samples: int = 20, monitor=None, max_retries: int = 0,
+              count_flops: bool = False, workers: int = 0, launcher: str = 'none') -> dict:
     """Benchmark a pre-training config; return the report (a JSON-serialisable dict).
 
-    Top level: training-step figures of :func:`measure_training_steps` and context
-    (config, device, torch, amp, iters, ...); ``data``: :func:`measure_data_pipeline`
-    plus ``preprocessor_ms_per_sample``.
+    Top level: training-step figures of :func:`measure_training_steps` (with
+    ``monitor``, ``max_retries`` and ``count_flops``) and context (config, device, torch,
+    amp, iters, ...); ``data``: :func:`measure_data_pipeline` plus
+    ``preprocessor_ms_per_sample``. ``workers`` only speeds up loading the batches before
+    the timed steps. ``launcher='pytorch'`` times one rank of a torchrun job (each rank
+    its own report, ``world_size`` ranks, the batch per rank).
     """
     for name, value, minimum in (('iters', iters, 1), ('warmup', warmup, 0),
-                                 ('data_samples', data_samples, 1)):
+                                 ('data_samples', data_samples, 1),
+                                 ('max_retries', max_retries, 0)):
         if value < minimum:
             raise ValueError(f'{name} must be >= {minimum}, got {value}')
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     with tempfile.TemporaryDirectory(prefix='mmssl_benchmark_') as work_dir:
         runner = build_runner(config, work_dir, cfg_options, batch_size, amp, amp_dtype,
-                              device.type)
-        loader = runner.build_dataloader(runner.cfg.train_dataloader)
+                              device.type, workers, launcher)
+        loader = runner.train_dataloader  # the train loop's, which the schedulers read
         data = measure_data_pipeline(loader.dataset, data_samples)
-        steps = measure_training_steps(runner, loader, iters, warmup, device)
+        steps = measure_training_steps(runner, loader, iters, warmup, device, monitor,
+                                       max_retries, count_flops)
     data['preprocessor_ms_per_sample'] = steps.pop('preprocessor_ms_per_sample')
     return dict(config=config, device=str(device), torch=torch.__version__,
                 amp=steps['amp_dtype'] is not None, iters=iters, warmup=warmup,
-                cpu_threads=torch.get_num_threads(), **steps, data=data)
+                cpu_threads=torch.get_num_threads(), world_size=get_world_size(), **steps,
+                data=data)

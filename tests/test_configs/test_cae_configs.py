@@ -22,7 +22,8 @@ CONFIGS = [p for p in CONFIGS
 PRETRAIN = [path for path in CONFIGS if '/benchmarks/' not in path]
 TARGETS = {'vit-b_300e_in1k.py': 'tokens', 'vit-b_800e_in1k.py': 'tokens',
            'vit-b_1600e_in1k.py': 'tokens', 'vit-s_300e_in1k.py': 'tokens',
-           'vit-l_1600e_in1k.py': 'tokens', 'vit-b_300e_in1k_pixel.py': 'pixels',
+           'vit-l_1600e_in1k.py': 'tokens', 'vit-l_1600e_in1k_fsdp.py': 'tokens',
+           'vit-b_300e_in1k_pixel.py': 'pixels',
            'vit-t_demo.py': 'pixels'}
 
 

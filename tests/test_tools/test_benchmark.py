@@ -1,5 +1,7 @@
 """The benchmark harness: what it times, and a sane JSON report for tiny configs."""
+import importlib.util
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -14,6 +16,35 @@ from mmssl_ext.utils.benchmark import (benchmark, build_runner, measure_data_pip
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'tests', 'data', 'configs', 'tiny_mae.py')
 CIM_DEMO_CONFIG = osp.join(ROOT, 'configs', 'cim', 'vit-t_demo.py')
+PQCL_DEMO_CONFIG = osp.join(ROOT, 'configs', 'pqcl', 'vit-t_demo.py')
+
+
+def _load_monitor():
+    spec = importlib.util.spec_from_file_location(
+        'load_monitor', osp.join(ROOT, 'tools', 'analysis_tools', 'load_monitor.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class WindowMonitor(_load_monitor().LoadMonitor):
+    """A LoadMonitor that also keeps each timed step's (start, stop) time and can mark
+    the first ``disturb_first`` attempts of every step as disturbed."""
+
+    def __init__(self, disturb_first=0):
+        super().__init__()
+        self.windows, self.disturb_first, self.attempt = [], disturb_first, 0
+
+    def start(self):
+        self.windows.append([time.perf_counter(), None])
+        return super().start()
+
+    def stop(self, start):
+        record = super().stop(start)
+        self.windows[-1][1] = time.perf_counter()
+        record['disturbed'] = self.attempt < self.disturb_first
+        self.attempt = self.attempt + 1 if record['disturbed'] else 0
+        return record
 
 
 def _data_root(demo_data_root):
@@ -63,7 +94,8 @@ def test_timed_steps_are_training_steps(tmp_path, demo_data_root):
                                     device=torch.device('cpu'))
     assert report['batch_size'] == 3 and report['optim_wrapper'] == 'OptimWrapper'
     assert report['amp_dtype'] is None and report['memory_kind'] == 'cpu_peak_rss'
-    assert not report['target_update']
+    assert report['step_hooks'] == ['ParamSchedulerHook', 'PortableCheckpointHook']
+    assert report['accumulative_counts'] == 1 and 'load' not in report
     # Every warm-up and timed step ran the optimizer: AdamW counted 1 + 2 steps.
     adamw_steps = {int(state['step'])
                    for state in runner.optim_wrapper.optimizer.state.values()}
@@ -91,7 +123,92 @@ def test_steps_include_the_target_update_of_the_config(tmp_path, demo_data_root)
     runner.model.update_target = lambda: calls.append(update_target())
     report = measure_training_steps(runner, loader, iters=1, warmup=1,
                                     device=torch.device('cpu'))
-    assert report['target_update'] and len(calls) == 2
+    assert 'TargetUpdateHook' in report['step_hooks'] and len(calls) == 2
+
+
+def test_pqcl_hooks_act_inside_the_timed_steps(tmp_path, demo_data_root):
+    """Per-parameter clipping and the last-layer freeze (optimizer pre-hooks) and the
+    teacher temperature (epoch hook) act, and the optimizer steps fall in timed windows."""
+    torch.manual_seed(0)
+    options = dict(_data_root(demo_data_root), **{'custom_hooks.1.start': 0.05,
+                                                  'custom_hooks.3.max_norm': 1e-3})
+    runner = build_runner(PQCL_DEMO_CONFIG, str(tmp_path), options, batch_size=2)
+    loader = runner.build_dataloader(runner.cfg.train_dataloader)
+    last_layer = {name: param.detach().clone()
+                  for name, param in runner.model.named_parameters() if 'last_layer' in name}
+    assert last_layer
+    optimizer_steps, monitor = [], WindowMonitor()
+
+    def after_step(optimizer, args, kwargs):
+        grads = [p.grad for group in optimizer.param_groups for p in group['params']
+                 if p.grad is not None]
+        optimizer_steps.append((time.perf_counter(), max(g.norm().item() for g in grads)))
+
+    runner.build_optim_wrapper = lambda cfg: _hooked(runner, cfg, after_step)
+    report = measure_training_steps(runner, loader, iters=2, warmup=1,
+                                    device=torch.device('cpu'), monitor=monitor)
+    assert sorted(report['step_hooks']) == [
+        'FreezeLastLayerHook', 'ParamSchedulerHook', 'PerParamGradClipHook',
+        'PortableCheckpointHook', 'TargetUpdateHook', 'TeacherTempWarmupHook']
+    assert runner.model.teacher_temp == 0.05
+    assert len(optimizer_steps) == 3
+    for when, largest_norm in optimizer_steps[1:]:  # the timed ones
+        assert largest_norm <= 1e-3 * (1 + 1e-4)
+        assert any(start <= when <= stop for start, stop in monitor.windows)
+    for name, before in last_layer.items():
+        torch.testing.assert_close(dict(runner.model.named_parameters())[name], before)
+    assert len(report['steps']) == 2 and report['load']['steps'] == 2
+    # after_train removed the hooks' optimizer pre-hooks
+    assert not runner.optim_wrapper.optimizer._optimizer_step_pre_hooks
+
+
+def _hooked(runner, cfg, after_step):
+    """Build the optim wrapper as the Runner does, plus an optimizer step post-hook."""
+    optim_wrapper = type(runner).build_optim_wrapper(runner, cfg)
+    optim_wrapper.optimizer.register_step_post_hook(after_step)
+    return optim_wrapper
+
+
+def test_gradient_accumulation_times_optimizer_steps(tmp_path, demo_data_root):
+    torch.manual_seed(0)
+    runner = build_runner(CIM_DEMO_CONFIG, str(tmp_path),
+                          dict(_data_root(demo_data_root),
+                               **{'optim_wrapper.accumulative_counts': 2}), batch_size=2)
+    loader = runner.build_dataloader(runner.cfg.train_dataloader)
+    update_target, updates, train_step, iterations = (runner.model.update_target, [],
+                                                       runner.model.train_step, [])
+    runner.model.update_target = lambda: updates.append(update_target())
+    runner.model.train_step = lambda *a: iterations.append(1) or train_step(*a)
+    report = measure_training_steps(runner, loader, iters=2, warmup=1,
+                                    device=torch.device('cpu'), monitor=WindowMonitor())
+    assert len(iterations) == 6 and len(updates) == 3  # target moves per optimizer step
+    optimizer_steps = {int(state['step'])
+                       for state in runner.optim_wrapper.optimizer.state.values()}
+    assert optimizer_steps == {3}
+    assert report['accumulative_counts'] == 2 and len(report['steps']) == 2
+    assert report['images_per_s'] == pytest.approx(2 * 2 / report['step_time_median_s'])
+    for step in report['steps']:  # a timed step covers both iterations
+        assert step['wall_s'] >= step['step_time_s']
+
+
+def test_disturbed_steps_are_run_again(tmp_path, demo_data_root):
+    torch.manual_seed(0)
+    runner = build_runner(CONFIG, str(tmp_path), _data_root(demo_data_root), batch_size=2)
+    loader = runner.build_dataloader(runner.cfg.train_dataloader)
+    report = measure_training_steps(runner, loader, iters=2, warmup=1,
+                                    device=torch.device('cpu'),
+                                    monitor=WindowMonitor(disturb_first=1), max_retries=2)
+    assert [step['attempts'] for step in report['steps']] == [2, 2]
+    assert not report['load']['disturbed'] and report['load']['retries'] == 2
+    adamw_steps = {int(state['step'])
+                   for state in runner.optim_wrapper.optimizer.state.values()}
+    assert adamw_steps == {1 + 2 * 2}
+    runner = build_runner(CONFIG, str(tmp_path / 'again'), _data_root(demo_data_root),
+                          batch_size=2)
+    report = measure_training_steps(runner, loader, iters=1, warmup=0,
+                                    device=torch.device('cpu'),
+                                    monitor=WindowMonitor(disturb_first=5), max_retries=1)
+    assert report['load']['disturbed'] and report['steps'][0]['attempts'] == 2
 
 
 def test_cli_prints_json(tmp_path, demo_data_root):
@@ -106,6 +223,8 @@ def test_cli_prints_json(tmp_path, demo_data_root):
     report = json.loads(result.stdout)
     _check(report, 2)
     assert report['config'] == CONFIG and not report['amp']
+    assert len(report['steps']) == 2 and report['load']['steps'] == 2
+    assert report['load']['max_foreign_cores'] == 0.25
     assert json.loads(out.read_text()) == report
 
 
@@ -115,18 +234,27 @@ def test_cli_compares_configs_in_separate_processes(tmp_path, demo_data_root):
     result = subprocess.run(
         [sys.executable, osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py'), CONFIG,
          cae_demo, '--batch-size', '2', '--iters', '1', '--warmup', '1', '--device', 'cpu',
-         '--data-samples', '2', '--out', str(out), '--cfg-options',
+         '--data-samples', '2', '--repeats', '2', '--out', str(out), '--cfg-options',
          f'train_dataloader.dataset.data_root={demo_data_root / "imagenet"}'],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(out.read_text())
-    assert [run['config'] for run in report['runs']] == [CONFIG, cae_demo]
+    assert [(run['config'], run['repeat']) for run in report['runs']] == [
+        (CONFIG, 0), (CONFIG, 1), (cae_demo, 0), (cae_demo, 1)]
     for run in report['runs']:
         _check(run, 2)
-    first, second = report['runs']
-    assert report['relative_to_first'][CONFIG]['step_time_median_s'] == 1.0
-    assert report['relative_to_first'][cae_demo]['peak_memory_mb'] == pytest.approx(
-        second['peak_memory_mb'] / first['peak_memory_mb'])
+    first, _, second, _ = report['runs']
+    assert report['relative_to_first'][CONFIG]['step_time_median_s']['median'] == 1.0
+    memory = report['relative_to_first'][cae_demo]['peak_memory_mb']
+    ratio = second['peak_memory_mb'] / first['peak_memory_mb']
+    assert memory['min'] <= ratio * (1 + 1e-9) and ratio <= memory['max'] * (1 + 1e-9)
+    assert memory['min'] <= memory['iqr'][0] <= memory['median'] <= memory['max']
+    assert memory['n'] == 2 and report['repeats'] == 2
+    times = report['step_time_median_s'][cae_demo]
+    assert times['min'] == min(second['step_time_median_s'], report['runs'][3][
+        'step_time_median_s']) and times['n'] == 2
+    assert report['disturbed_runs'] == [dict(config=run['config'], repeat=run['repeat'])
+                                        for run in report['runs'] if run['load']['disturbed']]
 
 
 @pytest.mark.parametrize('bad, message', [(dict(iters=0), 'iters'),
@@ -170,3 +298,22 @@ def test_benchmark_on_cuda(demo_data_root, amp_dtype):
     assert report['device'] == 'cuda' and report['memory_kind'] == 'cuda_max_allocated'
     assert report['amp_dtype'] == amp_dtype
     assert report['optim_wrapper'] == ('AmpOptimWrapper' if amp_dtype else 'OptimWrapper')
+
+
+@pytest.mark.slow
+def test_cli_times_one_rank_of_a_two_process_job(tmp_path, demo_data_root):
+    out = tmp_path / 'rank0.json'
+    result = subprocess.run(
+        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
+         '--master_port', '29651', osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py'),
+         CONFIG, '--launcher', 'pytorch', '--batch-size', '2', '--iters', '2', '--warmup',
+         '1', '--device', 'cpu', '--data-samples', '2', '--out', str(out), '--cfg-options',
+         f'train_dataloader.dataset.data_root={demo_data_root / "imagenet"}'],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env=dict(os.environ, OMP_NUM_THREADS='1'))
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(out.read_text())
+    _check(report, 2)
+    assert report['world_size'] == 2 and report['cpu_threads'] == 1
+    assert len(report['steps']) == 2
+    assert result.stdout.count('"world_size": 2') == 1  # only rank 0 reports

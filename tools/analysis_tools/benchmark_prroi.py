@@ -16,7 +16,7 @@ import time
 
 import torch
 
-from mmssl_ext.models.utils import prroi_pool_1x1
+from mmssl_ext.models.utils import prroi_pool, prroi_pool_1x1
 
 
 def parse_args():
@@ -35,6 +35,8 @@ def parse_args():
 def main():
     args = parse_args()
     device = torch.device(args.device)
+    if args.mmcv and (device.type != 'cuda' or prroi_pool._mmcv_prroi_pool is None):
+        raise SystemExit("--mmcv needs a CUDA device and mmcv's compiled CUDA ops")
     generator = torch.Generator().manual_seed(0)
     features = torch.randn(args.images, args.channels, args.size, args.size,
                            generator=generator).to(device).requires_grad_()

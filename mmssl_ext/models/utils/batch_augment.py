@@ -3,7 +3,11 @@
 The batched counterparts of mmpretrain's ``RandomApply(ColorJitter)``,
 ``RandomGrayscale``, ``GaussianBlur``, ``Solarize`` and ``RandomFlip``: every image of
 an (M, 3, H, W) RGB batch in [0, 255] draws its own parameters, and all images are
-processed by the same tensor ops (no loop over images). One documented difference:
+processed by the same tensor ops (no loop over images). Each augmentation is computed
+only for the images that drew it (gathered with ``index_select``, written back with
+``index_copy``; on a GPU each selection waits once for the count of chosen images); its
+random parameters are still drawn for the whole batch, so a seeded generator gives the
+same output as computing every branch for all images. One documented difference:
 the colour-jitter steps run in the fixed order brightness, contrast, saturation, hue
 (torchvision / mmpretrain shuffle the order per image).
 """
@@ -53,6 +57,15 @@ def _gaussian_kernels(sigmas: torch.Tensor, radius: int) -> torch.Tensor:
     taps = torch.arange(-radius, radius + 1, device=sigmas.device, dtype=sigmas.dtype)
     kernels = torch.exp(-taps.view(1, -1)**2 / (2 * sigmas.view(-1, 1)**2))
     return kernels / kernels.sum(1, keepdim=True)
+
+
+def _apply_to(images: torch.Tensor, chosen: torch.Tensor, augment) -> torch.Tensor:
+    """``images`` with ``augment(subset, index)`` replacing the images where the (M,)
+    bool ``chosen`` is True; ``index`` holds their positions in the batch."""
+    index = chosen.nonzero().squeeze(1)
+    if len(index) == 0:
+        return images
+    return images.index_copy(0, index, augment(images.index_select(0, index), index))
 
 
 @MODELS.register_module()
@@ -109,9 +122,8 @@ class BatchPhotometricAugment(nn.Module):
     @staticmethod
     def _draw(num: int, prob: float, images: torch.Tensor,
               generator: Optional[torch.Generator]) -> torch.Tensor:
-        """(M, 1, 1, 1) bool: which images get an augmentation applied."""
-        return (torch.rand(num, device=images.device, generator=generator) < prob).view(
-            -1, 1, 1, 1)
+        """(M,) bool: which images get an augmentation applied."""
+        return torch.rand(num, device=images.device, generator=generator) < prob
 
     def _factors(self, num: int, strength: float, images: torch.Tensor,
                  generator: Optional[torch.Generator]) -> torch.Tensor:
@@ -121,20 +133,23 @@ class BatchPhotometricAugment(nn.Module):
 
     def _color_jitter(self, images: torch.Tensor, generator) -> torch.Tensor:
         num = len(images)
-        jittered = images * self._factors(num, self.brightness, images, generator)
-        jittered = jittered.clamp(0, 255)
-        mean = _grayscale(jittered).mean((2, 3), keepdim=True)
-        jittered = (mean + (jittered - mean) * self._factors(
-            num, self.contrast, images, generator)).clamp(0, 255)
-        gray = _grayscale(jittered)
-        jittered = (gray + (jittered - gray) * self._factors(
-            num, self.saturation, images, generator)).clamp(0, 255)
+        brightness = self._factors(num, self.brightness, images, generator)
+        contrast = self._factors(num, self.contrast, images, generator)
+        saturation = self._factors(num, self.saturation, images, generator)
         shift = (2 * torch.rand(num, device=images.device, generator=generator) - 1) * self.hue
-        hsv = _rgb_to_hsv(jittered / 255)
-        hsv = torch.cat([(hsv[:, :1] + shift.view(-1, 1, 1, 1)) % 1.0, hsv[:, 1:]], 1)
-        jittered = _hsv_to_rgb(hsv) * 255
-        return torch.where(self._draw(num, self.jitter_prob, images, generator),
-                           jittered, images)
+
+        def jitter(subset: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+            jittered = (subset * brightness[index]).clamp(0, 255)
+            mean = _grayscale(jittered).mean((2, 3), keepdim=True)
+            jittered = (mean + (jittered - mean) * contrast[index]).clamp(0, 255)
+            gray = _grayscale(jittered)
+            jittered = (gray + (jittered - gray) * saturation[index]).clamp(0, 255)
+            hsv = _rgb_to_hsv(jittered / 255)
+            hsv = torch.cat([(hsv[:, :1] + shift[index].view(-1, 1, 1, 1)) % 1.0,
+                             hsv[:, 1:]], 1)
+            return _hsv_to_rgb(hsv) * 255
+
+        return _apply_to(images, self._draw(num, self.jitter_prob, images, generator), jitter)
 
     def _blur(self, images: torch.Tensor, generator) -> torch.Tensor:
         num, channels, height, width = images.shape
@@ -142,25 +157,30 @@ class BatchPhotometricAugment(nn.Module):
         sigmas = low + (high - low) * torch.rand(num, device=images.device,
                                                  generator=generator)
         radius = min(int(3 * high + 0.5), (min(height, width) - 1) // 2)
-        kernels = _gaussian_kernels(sigmas.to(images.dtype), radius)
-        kernels = kernels.repeat_interleave(channels, 0)  # (M*C, K)
-        flat = images.reshape(1, num * channels, height, width)
-        flat = F.pad(flat, (radius, radius, radius, radius), mode='reflect')
-        flat = F.conv2d(flat, kernels.view(num * channels, 1, 1, -1), groups=num * channels)
-        flat = F.conv2d(flat, kernels.view(num * channels, 1, -1, 1), groups=num * channels)
-        blurred = flat.view(num, channels, height, width)
-        return torch.where(self._draw(num, self.blur_prob, images, generator), blurred, images)
+
+        def blur(subset: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+            groups = len(subset) * channels
+            kernels = _gaussian_kernels(sigmas[index].to(images.dtype), radius)
+            kernels = kernels.repeat_interleave(channels, 0)  # (m*C, K)
+            flat = subset.reshape(1, groups, height, width)
+            flat = F.pad(flat, (radius, radius, radius, radius), mode='reflect')
+            flat = F.conv2d(flat, kernels.view(groups, 1, 1, -1), groups=groups)
+            flat = F.conv2d(flat, kernels.view(groups, 1, -1, 1), groups=groups)
+            return flat.view_as(subset)
+
+        return _apply_to(images, self._draw(num, self.blur_prob, images, generator), blur)
 
     def forward(self, images: torch.Tensor,
                 generator: Optional[torch.Generator] = None) -> torch.Tensor:
         """Augment (M, 3, H, W) RGB images in [0, 255]; returns the same shape."""
         num = len(images)
         images = self._color_jitter(images, generator)
-        gray = _grayscale(images).expand_as(images)
-        images = torch.where(self._draw(num, self.gray_prob, images, generator), gray, images)
+        images = _apply_to(images, self._draw(num, self.gray_prob, images, generator),
+                           lambda subset, _: _grayscale(subset).expand_as(subset))
         images = self._blur(images, generator)
-        solarized = torch.where(images >= self.solarize_threshold, 255 - images, images)
-        images = torch.where(self._draw(num, self.solarize_prob, images, generator),
-                             solarized, images)
-        return torch.where(self._draw(num, self.flip_prob, images, generator),
-                           images.flip(-1), images)
+        threshold = self.solarize_threshold
+        images = _apply_to(
+            images, self._draw(num, self.solarize_prob, images, generator),
+            lambda subset, _: torch.where(subset >= threshold, 255 - subset, subset))
+        return _apply_to(images, self._draw(num, self.flip_prob, images, generator),
+                         lambda subset, _: subset.flip(-1))

@@ -3,9 +3,11 @@ import colorsys
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from mmssl_ext.models.utils import BatchPhotometricAugment
-from mmssl_ext.models.utils.batch_augment import _hsv_to_rgb, _rgb_to_hsv
+from mmssl_ext.models.utils.batch_augment import (_gaussian_kernels, _grayscale, _hsv_to_rgb,
+                                                  _rgb_to_hsv)
 
 OFF = dict(jitter_prob=0., gray_prob=0., blur_prob=0., solarize_prob=0., flip_prob=0.)
 
@@ -85,3 +87,56 @@ def test_same_seed_same_output():
 def test_bad_parameters_are_named(kwargs, name):
     with pytest.raises(ValueError, match=name):
         BatchPhotometricAugment(**kwargs)
+
+
+def _whole_batch_reference(augment, images, generator):
+    """The augmentation computed for every image and selected with torch.where (the
+    earlier implementation), drawing the random numbers in the same order."""
+    num, channels, height, width = images.shape
+
+    def rand():
+        return torch.rand(num, generator=generator)
+
+    def draw(prob):
+        return (rand() < prob).view(-1, 1, 1, 1)
+
+    def factors(strength):
+        low, high = max(0., 1 - strength), 1 + strength
+        return (low + (high - low) * rand()).view(-1, 1, 1, 1)
+
+    jittered = (images * factors(augment.brightness)).clamp(0, 255)
+    mean = _grayscale(jittered).mean((2, 3), keepdim=True)
+    jittered = (mean + (jittered - mean) * factors(augment.contrast)).clamp(0, 255)
+    gray = _grayscale(jittered)
+    jittered = (gray + (jittered - gray) * factors(augment.saturation)).clamp(0, 255)
+    hsv = _rgb_to_hsv(jittered / 255)
+    shift = ((2 * rand() - 1) * augment.hue).view(-1, 1, 1, 1)
+    jittered = _hsv_to_rgb(torch.cat([(hsv[:, :1] + shift) % 1.0, hsv[:, 1:]], 1)) * 255
+    images = torch.where(draw(augment.jitter_prob), jittered, images)
+    images = torch.where(draw(augment.gray_prob), _grayscale(images).expand_as(images),
+                         images)
+    low, high = augment.blur_sigma
+    sigmas = low + (high - low) * rand()
+    radius = min(int(3 * high + 0.5), (min(height, width) - 1) // 2)
+    kernels = _gaussian_kernels(sigmas, radius).repeat_interleave(channels, 0)
+    flat = F.pad(images.reshape(1, num * channels, height, width), (radius, ) * 4,
+                 mode='reflect')
+    flat = F.conv2d(flat, kernels.view(num * channels, 1, 1, -1), groups=num * channels)
+    flat = F.conv2d(flat, kernels.view(num * channels, 1, -1, 1), groups=num * channels)
+    images = torch.where(draw(augment.blur_prob), flat.view_as(images), images)
+    solarized = torch.where(images >= augment.solarize_threshold, 255 - images, images)
+    images = torch.where(draw(augment.solarize_prob), solarized, images)
+    return torch.where(draw(augment.flip_prob), images.flip(-1), images)
+
+
+@pytest.mark.parametrize('probs', [
+    {}, dict(jitter_prob=0.5, gray_prob=0.5, blur_prob=0.5, solarize_prob=0.5),
+    dict(jitter_prob=1., gray_prob=0., blur_prob=1., solarize_prob=0., flip_prob=1.)])
+def test_only_the_drawn_images_are_computed_with_the_same_result(probs):
+    images = _images(num=16, size=20)
+    augment = BatchPhotometricAugment(**probs)
+    for seed in range(3):
+        ours = augment(images, generator=torch.Generator().manual_seed(seed))
+        expected = _whole_batch_reference(augment, images,
+                                          torch.Generator().manual_seed(seed))
+        torch.testing.assert_close(ours, expected, rtol=0, atol=1e-3)
