@@ -12,7 +12,9 @@ import json
 import os.path as osp
 
 import pytest
+import torch
 from mmengine.config import Config
+from utils.toy_runner import ToyModel, toy_runner
 from utils.training import ROOT, dist_train_cmd, run, write_config
 
 TINY_VIT = dict(embed_dims=96, num_layers=2, num_heads=3, feedforward_channels=192)
@@ -109,3 +111,19 @@ def test_two_gloo_processes_train_every_parameter_in_sync(tmp_path, demo_data_ro
 
 def _finite(value: float) -> bool:
     return value == value and abs(value) != float('inf')
+
+
+class ToyModelWithUnusedParameter(ToyModel):
+
+    def __init__(self):
+        super().__init__()
+        self.unused = torch.nn.Parameter(torch.zeros(1))
+
+
+def test_the_probe_reports_trainable_parameters_without_a_gradient(tmp_path):
+    import utils.ddp_probe  # noqa: F401  (registers DDPProbeHook)
+    toy_runner(tmp_path, 2, model=ToyModelWithUnusedParameter(),
+               default_hooks=dict(ddp_probe=dict(type='DDPProbeHook'))).train()
+    probe = json.loads((tmp_path / 'probe_rank0.json').read_text())
+    assert probe['trainable'] == ['linear.bias', 'linear.weight', 'unused']
+    assert probe['no_grad_first_iter'] == ['unused']

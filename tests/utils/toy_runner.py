@@ -38,7 +38,9 @@ class ToyDataset(Dataset):
         return dict(inputs=self.inputs[index])
 
 
-def toy_runner(work_dir, max_iters: int, inputs=None, default_hooks=None, **kwargs) -> Runner:
+def toy_runner(work_dir, max_iters: int, inputs=None, default_hooks=None, model=None,
+               **kwargs) -> Runner:
+    torch.manual_seed(0)  # the same initial weights in every run
     inputs = inputs if inputs is not None else [[1., float(i)] for i in range(max_iters)]
     hooks = dict(
         checkpoint=dict(type='SafeCheckpointHook', by_epoch=False, interval=1,
@@ -48,9 +50,9 @@ def toy_runner(work_dir, max_iters: int, inputs=None, default_hooks=None, **kwar
     for name, hook in (default_hooks or {}).items():
         hooks[name] = dict(hooks.get(name, {}), **hook)
     return Runner(
-        model=ToyModel(), work_dir=str(work_dir), experiment_name=uuid.uuid4().hex,
+        model=model or ToyModel(), work_dir=str(work_dir), experiment_name=uuid.uuid4().hex,
         train_dataloader=dict(dataset=ToyDataset(inputs), batch_size=1, num_workers=0,
                               sampler=dict(type='DefaultSampler', shuffle=False)),
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
-        default_hooks=hooks, default_scope='mmpretrain', **kwargs)
+        default_hooks=hooks, default_scope='mmpretrain', randomness=dict(seed=0), **kwargs)

@@ -6,7 +6,7 @@ from typing import Callable, Optional
 
 import torch
 from mmengine.dist import all_reduce, barrier, get_world_size, is_main_process
-from mmengine.fileio.io import _parse_uri_prefix
+from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.hooks import CheckpointHook
 from mmengine.runner import EpochBasedTrainLoop
 from mmengine.runner.checkpoint import find_latest_checkpoint
@@ -77,7 +77,7 @@ class SafeCheckpointHook(CheckpointHook):
             return
         if runner._load_from is not None:
             damage = checkpoint_damage(runner._load_from) \
-                if _parse_uri_prefix(runner._load_from) == '' else None
+                if _is_local(runner._load_from) else None
             if damage is not None:
                 newest = _newest_intact(osp.dirname(runner._load_from), runner._load_from)
                 raise RuntimeError(
@@ -85,7 +85,7 @@ class SafeCheckpointHook(CheckpointHook):
                     f'intact checkpoint next to it is {newest or "none"}.')
             return
         latest = find_latest_checkpoint(runner.work_dir)
-        if latest is None or _parse_uri_prefix(latest) != '':
+        if latest is None or not _is_local(latest):
             return
         damage = checkpoint_damage(latest) if latest else 'last_checkpoint is empty'
         if damage is None:
@@ -102,7 +102,7 @@ class SafeCheckpointHook(CheckpointHook):
     # ------------------------------------------------------------------ saving
     def before_train(self, runner) -> None:
         if self.backend_args is None and self.file_client_args is None and \
-                _parse_uri_prefix(self.out_dir or runner.work_dir) == '':
+                _is_local(self.out_dir or runner.work_dir):
             self.backend_args = dict(backend='atomic_local')
         super().before_train(runner)
         if self.save_on_sigterm:
@@ -179,7 +179,8 @@ class SafeCheckpointHook(CheckpointHook):
 
     def after_train_epoch(self, runner) -> None:
         super().after_train_epoch(runner)
-        if self._stop_requested():
+        # IterBasedTrainLoop calls this once, after its last iteration: nothing to do.
+        if isinstance(runner.train_loop, EpochBasedTrainLoop) and self._stop_requested():
             template = self.filename_tmpl if self.by_epoch else 'iter_{}.pth'
             step = runner.epoch + 1 if self.by_epoch else runner.iter
             self._save_and_exit(runner, template.format(step),
@@ -192,6 +193,10 @@ class SafeCheckpointHook(CheckpointHook):
                            'exiting. Continue with --resume.')
         barrier()
         raise SystemExit(0)
+
+
+def _is_local(path: str) -> bool:
+    return isinstance(get_file_backend(path), LocalBackend)
 
 
 def _newest_intact(directory: str, exclude: Optional[str]) -> Optional[str]:

@@ -47,7 +47,9 @@ def _disk_full_for(marker):
 
 
 def _files(work_dir):
-    return sorted(name for name in os.listdir(work_dir) if osp.isfile(work_dir / name))
+    """Files of the work dir but the Runner's config dump (<timestamp>.py)."""
+    return sorted(name for name in os.listdir(work_dir)
+                  if osp.isfile(work_dir / name) and not name.endswith('.py'))
 
 
 def _last_checkpoint(work_dir):
