@@ -22,8 +22,9 @@ class NonFiniteLossHook(Hook):
       logger and the checkpoint hook), each logged loss term (keys containing
       ``'loss'``) is checked.
 
-    A non-finite iteration raises ``FloatingPointError`` naming the loss terms (or the
-    first parameter with a non-finite gradient) and the iteration, so the run stops with
+    A non-finite iteration raises ``FloatingPointError`` naming the iteration and the
+    non-finite loss terms (or, when the loss is finite, the first parameter with a
+    non-finite gradient), so the run stops with
     a non-zero exit status and the last checkpoint remains the last finite state. With
     ``max_skips > 0`` up to that many consecutive non-finite iterations are skipped and
     logged instead; one more stops the run.
@@ -83,9 +84,14 @@ class NonFiniteLossHook(Hook):
             self.consecutive = 0
             return
         self.consecutive += 1
-        what = ', '.join(f'{key}={value}' for key, value in bad_terms.items()) or \
-            f'finite loss but a non-finite gradient of {bad_gradient}'
-        message = f'Non-finite loss at iteration {runner.iter + 1}: {what}.'
+        if bad_terms:
+            terms = ', '.join(f'{key}={value}' for key, value in bad_terms.items())
+            message = f'Non-finite loss at iteration {runner.iter + 1}: {terms}.'
+        else:
+            terms = ', '.join(f'{key}={float(value):.4g}' for key, value in outputs.items()
+                              if 'loss' in key)
+            message = (f'Non-finite gradient at iteration {runner.iter + 1}: {bad_gradient} '
+                       f'(finite loss terms: {terms}).')
         if self.consecutive > self.max_skips:
             last = runner.message_hub.get_info('last_ckpt')
             raise FloatingPointError(
