@@ -17,7 +17,7 @@ from mmengine.config import Config
 from utils.toy_runner import ToyModel, toy_runner
 from utils.training import ROOT, dist_train_cmd, run, write_config
 
-TINY_VIT = dict(embed_dims=96, num_layers=2, num_heads=3, feedforward_channels=192)
+TINY_VIT = dict(_delete_=True, embed_dims=96, num_layers=2, num_heads=3, feedforward_channels=192)
 TINY_HEAD = dict(in_channels=96, out_channels=256, hidden_channels=64, bottleneck_channels=32)
 R18_C4 = dict(queue_len=64, feat_dim=32, backbone=dict(depth=18),
               neck=dict(in_channels=512, hid_channels=64, out_channels=32),
