@@ -22,6 +22,8 @@ TINY_HEAD = dict(in_channels=96, out_channels=256, hidden_channels=64, bottlenec
 R18_C4 = dict(queue_len=64, feat_dim=32, backbone=dict(depth=18),
               neck=dict(in_channels=512, hid_channels=64, out_channels=32),
               region_head=dict(in_channels=(256, ), proj_channels=32))
+R18_FPN = dict(R18_C4, region_neck=dict(in_channels=(128, 256, 512), out_channels=32),
+               region_head=dict(in_channels=(32, 32), proj_channels=32))
 
 CASES = {
     'cim-demo': ('cim/vit-t_demo.py', {}),
@@ -42,13 +44,22 @@ CASES = {
     'pqcl-dino': ('pqcl/vit-s_dino-100e_in1k.py',
                   dict(backbone=dict(arch=TINY_VIT), head=TINY_HEAD)),
     'resim-c4': ('resim/resim-c4_r50_200e_in1k.py', R18_C4),
-    'resim-fpn': ('resim/resim-fpn_r50_200e_in1k.py',
-                  dict(R18_C4, region_neck=dict(in_channels=(128, 256, 512), out_channels=32),
-                       region_head=dict(in_channels=(32, 32), proj_channels=32))),
+    'resim-fpn': ('resim/resim-fpn_r50_200e_in1k.py', R18_FPN),
+    # variants whose parameter sets differ from the configs above
+    'cae-pixel': ('cae/vit-b_300e_in1k_pixel.py',
+                  dict(backbone=dict(arch=TINY_VIT),
+                       neck=dict(embed_dims=96, num_heads=3, regressor_depth=1,
+                                 decoder_depth=1))),
+    'resim-fpn-reference': ('resim/resim-fpn_r50_200e_in1k_reference-variant.py',
+                            dict(R18_FPN, region_head=dict(in_channels=(32, 32)))),
+    'mocov2': ('resim/mocov2_r50_200e_in1k.py',
+               dict(queue_len=64, feat_dim=32, backbone=dict(depth=18),
+                    neck=dict(in_channels=512, hid_channels=64, out_channels=32))),
 }
 # MoCo's shuffle BN puts different images into each rank's key batch: ReSim's losses
 # differ between ranks by design (its parameters must still agree).
-RANK_DEPENDENT_LOSSES = {'resim-demo', 'resim-c4', 'resim-fpn'}
+RANK_DEPENDENT_LOSSES = {'resim-demo', 'resim-c4', 'resim-fpn', 'resim-fpn-reference',
+                         'mocov2'}
 
 
 def _cpu_optim_wrapper(cfg: Config) -> dict:
