@@ -7,7 +7,6 @@ Works for mmpretrain (fine-tune / linear-probe benchmarks), mmdet and mmseg conf
 """
 import argparse
 import os
-import os.path as osp
 
 import mmengine
 from mmengine.config import Config, DictAction
@@ -16,7 +15,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmssl_ext  # noqa: F401  (registers the plugin; weights-only checkpoint loading)
-from mmssl_ext.utils.launch import setup_cpu_distributed
+from mmssl_ext.utils.launch import default_work_dir, setup_cpu_distributed
 
 
 def parse_args():
@@ -58,8 +57,7 @@ def merge_args(cfg: Config, args) -> Config:
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+        cfg.work_dir = default_work_dir(args.config)
     cfg.load_from = args.checkpoint
     if args.amp:
         cfg.test_cfg.fp16 = True

@@ -9,7 +9,6 @@ Runner is built in the config's ``default_scope``.
 """
 import argparse
 import os
-import os.path as osp
 from copy import deepcopy
 
 import torch
@@ -18,7 +17,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmssl_ext  # noqa: F401  (registers the plugin; weights-only checkpoint loading)
-from mmssl_ext.utils.launch import setup_cpu_distributed
+from mmssl_ext.utils.launch import default_work_dir, setup_cpu_distributed
 
 
 def parse_args():
@@ -78,8 +77,7 @@ def merge_args(cfg: Config, args) -> Config:
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+        cfg.work_dir = default_work_dir(args.config)
 
     if args.amp and torch.cuda.is_available():
         cfg.optim_wrapper.type = 'AmpOptimWrapper'

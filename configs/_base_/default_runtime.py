@@ -6,13 +6,17 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=100),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
+    # CheckpointHook + atomic writes, save-and-exit on SIGTERM, resume past a damaged
+    # last checkpoint (mmssl_ext/engine/hooks/safe_checkpoint_hook.py).
+    checkpoint=dict(type='SafeCheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='VisualizationHook', enable=False),
     # Checkpoints load with torch.load(weights_only=True) (torch >= 2.6): see
     # mmssl_ext/utils/checkpoint.py. A default hook (a dict entry) survives configs
     # that set their own custom_hooks.
     portable_checkpoint=dict(type='PortableCheckpointHook'),
+    # A NaN / inf loss or gradient stops the run before the state is saved.
+    non_finite_loss=dict(type='NonFiniteLossHook'),
 )
 
 env_cfg = dict(

@@ -1,5 +1,6 @@
 """Launcher glue shared by tools/train.py and tools/test.py."""
 import os
+import os.path as osp
 
 import torch
 import torch.distributed as torch_dist
@@ -35,3 +36,21 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
     wrapper.setdefault('find_unused_parameters', cfg.get('find_unused_parameters', False))
     cfg.model_wrapper_cfg = wrapper
     os.environ.setdefault('LOCAL_RANK', '0')
+
+
+def default_work_dir(config_path: str, root: str = 'work_dirs') -> str:
+    """``work_dirs/<algo>/<name>``: a work directory unique to each config path.
+
+    Config file names repeat across algorithms (``cim/vit-t_demo.py`` and
+    ``cae/vit-t_demo.py``), so the file name alone would let one run resume from, or
+    overwrite, another's checkpoints. The part of the path after its last ``configs``
+    directory is kept (``configs/cim/benchmarks/x.py`` -> ``work_dirs/cim/benchmarks/x``,
+    also for packaged ``mmssl_ext/.mim/configs``); a config elsewhere keeps its parent
+    directory (``my_exps/cim/x.py`` -> ``work_dirs/cim/x``).
+    """
+    parts = osp.normpath(osp.abspath(config_path)).split(osp.sep)
+    parts[-1] = osp.splitext(parts[-1])[0]
+    if 'configs' in parts[:-1]:
+        last = len(parts) - 1 - parts[::-1].index('configs', 1)
+        return osp.join(root, *parts[last + 1:])
+    return osp.join(root, *parts[-2:])

@@ -5,7 +5,8 @@
 #    to WORK_DIR/backbone.pth;
 # 2. trains CONFIG on GPUS processes (tools/dist_train.sh; gloo on CPUs) with the
 #    backbone reading it.
-# WORK_DIR defaults to work_dirs/<config name>; PYTHON, PORT as for dist_train.sh.
+# WORK_DIR defaults to work_dirs/<algo>/<config name>, as tools/train.py; PYTHON, PORT as
+# for dist_train.sh.
 set -euo pipefail
 
 PRETRAIN=$1
@@ -13,7 +14,9 @@ CONFIG=$2
 GPUS=$3
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 PYTHON=${PYTHON:-python}
-WORK_DIR=${WORK_DIR:-work_dirs/$(basename "${CONFIG%.py}")}
+WORK_DIR=${WORK_DIR:-$(PYTHONPATH="$ROOT":${PYTHONPATH:-} "$PYTHON" -c \
+    'import sys; from mmssl_ext.utils.launch import default_work_dir as d; print(d(sys.argv[1]))' \
+    "$CONFIG")}
 mkdir -p "$WORK_DIR"
 
 BACKBONE="$WORK_DIR/backbone.pth"

@@ -7,6 +7,7 @@ from mmpretrain.structures import DataSample
 
 from mmssl_ext.registry import MODELS
 from ..utils.ema import IterCosineEMA
+from ..utils.frozen_params import freeze_fixed_pos_embed
 
 
 @MODELS.register_module()
@@ -65,6 +66,7 @@ class CIM(BaseSelfSupervisor):
                 raise ValueError(f'{name} must be in [0, 1], got {value}')
         super().__init__(backbone=backbone, neck=neck, head=head, pretrained=pretrained,
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        freeze_fixed_pos_embed(self.backbone)  # before DDP sees the parameters
         self.target_encoder = IterCosineEMA(self.backbone, momentum=base_momentum,
                                             end_momentum=end_momentum)
 
