@@ -32,7 +32,9 @@ class CIMExemplarSampler:
     in ``rotation_range`` degrees, and cropped as the bounding box of the rotated box,
     trimmed where it leaves the image. The exemplar region therefore covers more than
     the drawn box (map area / context area 0.32 on average for the defaults). It is
-    resampled upright to ``exemplar_size`` with bilinear ``grid_sample``. Its map is the
+    resampled upright at its own pixel size with bilinear ``grid_sample``, then resized
+    to ``exemplar_size`` with antialiased bicubic interpolation (PIL's filter, as the
+    reference's ``resized_crop``; :func:`crop_rotated_regions`). Its map is the
     exact raster of the same rectangle on the context grid (:func:`rasterize_regions`),
     not the reference's resized rotated mask. Geometry runs in fp32 whatever the
     autocast state.

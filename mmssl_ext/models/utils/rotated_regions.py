@@ -237,24 +237,45 @@ def region_sampling_grid(regions: torch.Tensor, image_size: Tuple[int, int],
 
 
 def crop_rotated_regions(images: torch.Tensor, regions: torch.Tensor,
-                         out_size: Tuple[int, int], mode: str = 'bilinear') -> torch.Tensor:
+                         out_size: Tuple[int, int], mode: str = 'bilinear',
+                         antialias: bool = True) -> torch.Tensor:
     """Resample every region of every image upright, in ONE ``grid_sample`` call.
+
+    With ``antialias`` (default) the regions are first sampled at (at least) their own
+    pixel size, ``(ceil(max h), ceil(max w))`` over the batch, then resized to
+    ``out_size`` with antialiased bicubic interpolation (PIL's filter, what the
+    reference's ``resized_crop`` of a PIL image does), clamped to the images' value
+    range as PIL clamps. Without it, the output pixels are sampled directly, which
+    aliases regions much larger than ``out_size``.
 
     Args:
         images (Tensor): (B, C, H, W) float images.
         regions (Tensor): (B, N, 5) regions inside the images.
         out_size (tuple): (out_h, out_w).
+        mode (str): ``grid_sample`` interpolation. Defaults to 'bilinear'.
+        antialias (bool): sample at the regions' resolution, then resize
+            antialiased. Defaults to True.
 
     Returns:
         Tensor: (B, N, C, out_h, out_w) crops.
     """
     batch, num_regions = regions.shape[:2]
-    out_h, out_w = out_size
-    grid = region_sampling_grid(regions, images.shape[-2:], out_size)
+    sample_size = out_size
+    if antialias and regions.numel():
+        largest = regions[..., 2:4].detach().flatten(0, 1).amax(0).ceil().int().tolist()
+        sample_size = (max(out_size[0], largest[1]), max(out_size[1], largest[0]))
+    sample_h, sample_w = sample_size
+    grid = region_sampling_grid(regions, images.shape[-2:], sample_size)
     # The N regions of an image are stacked vertically into one tall grid.
-    crops = F.grid_sample(images, grid.reshape(batch, num_regions * out_h, out_w, 2),
+    crops = F.grid_sample(images, grid.reshape(batch, num_regions * sample_h, sample_w, 2),
                           mode=mode, padding_mode='border', align_corners=False)
-    return crops.view(batch, -1, num_regions, out_h, out_w).transpose(1, 2)
+    crops = crops.view(batch, -1, num_regions, sample_h, sample_w).transpose(1, 2)
+    if tuple(sample_size) == tuple(out_size):
+        return crops
+    resized = F.interpolate(crops.flatten(0, 1), size=tuple(out_size), mode='bicubic',
+                            align_corners=False, antialias=True)
+    resized = resized.clamp(images.amin(), images.amax())
+    return resized.view(batch, num_regions, *resized.shape[1:])
 
 
 def rasterize_regions(regions: torch.Tensor, image_size: Tuple[int, int],

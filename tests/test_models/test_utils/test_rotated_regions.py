@@ -190,7 +190,7 @@ def test_crop_samples_the_image_at_the_rotated_positions():
     regions = sample_rotated_regions(2, 3, (height, width), (0.1, 0.4), (0.5, 2.),
                                      (-45., 45.)).double()
     crops = crop_rotated_regions(_coordinate_image(height, width).repeat(2, 1, 1, 1),
-                                 regions, (out, out))
+                                 regions, (out, out), antialias=False)
     assert crops.shape == (2, 3, 2, out, out)
     for b in range(2):
         for n in range(3):
@@ -207,7 +207,7 @@ def test_zero_angle_crop_is_the_axis_aligned_patch():
     image = torch.arange(3 * 16 * 16, dtype=torch.float64).view(1, 3, 16, 16)
     regions = torch.tensor([[[6., 5., 4., 6., 0.], [10., 8., 8., 4., 0.]]],
                            dtype=torch.float64)
-    crops = crop_rotated_regions(image, regions, (6, 4))
+    crops = crop_rotated_regions(image, regions, (6, 4), antialias=False)
     torch.testing.assert_close(crops[0, 0], image[0, :, 2:8, 4:8])
     # The image is linear in (row, col), so bilinear sampling is exact:
     # value(c, y, x) = 256 c + 16 (y - 0.5) + (x - 0.5) at continuous (x, y).
@@ -264,10 +264,54 @@ def test_crops_and_rasters_share_the_rotation_convention():
 
     def crops_of_own_raster(raster_regions):
         rasters = rasterize_regions(raster_regions, (size, size), (size, size)).double()
-        crops = crop_rotated_regions(rasters, regions, (4, 4))  # (B, N, N, 4, 4)
+        crops = crop_rotated_regions(rasters, regions, (4, 4),
+                                     antialias=False)  # (B, N, N, 4, 4)
         return crops.diagonal(dim1=1, dim2=2)  # region n cropped from raster n
 
     own = crops_of_own_raster(regions)
     torch.testing.assert_close(own, torch.ones_like(own))
     assert bool((crops_of_own_raster(mirrored).amin((1, 2)) == 0).all())
 
+
+def test_antialiased_crop_is_pils_bicubic_resize():
+    """Upright integer box: the crop is the reference's PIL bicubic resize (uint8)."""
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (96, 112), dtype=np.uint8)
+    x0, y0, w, h = 10, 7, 90, 75
+    expected = np.asarray(Image.fromarray(image[y0:y0 + h, x0:x0 + w]).resize(
+        (24, 20), Image.BICUBIC)).astype(np.float64)
+    region = torch.tensor([[[x0 + w / 2, y0 + h / 2, w, h, 0.]]], dtype=torch.float64)
+    crop = crop_rotated_regions(torch.from_numpy(image).double()[None, None], region,
+                                (20, 24))[0, 0, 0].numpy()
+    assert np.abs(crop.round() - expected).max() <= 1  # PIL rounds in fixed point
+    aliased = crop_rotated_regions(torch.from_numpy(image).double()[None, None], region,
+                                   (20, 24), antialias=False)[0, 0, 0].numpy()
+    assert np.abs(aliased - expected).mean() > 10 * np.abs(crop - expected).mean()
+
+
+@pytest.mark.parametrize('degree', [0, 30])
+def test_antialiasing_removes_a_grating_above_the_exemplar_nyquist(degree):
+    """A grating of period 3 px cropped 2.6x smaller has no frequency the exemplar can
+    hold: the reference (PIL rotate + bicubic resize) flattens it at 0 degrees, so do
+    we at every angle; sampling the output pixels directly keeps it as aliasing."""
+    size, box = 224, (20, 30, 170, 160)
+    grating = 127.5 + 100 * np.sin(2 * np.pi * (np.arange(size) + 0.5) / 3.0)
+    image = np.round(np.tile(grating, (size, 1))).astype(np.uint8)
+    region = rotated_box_regions(torch.tensor([[box]], dtype=torch.float64),
+                                 torch.tensor([[math.radians(degree)]], dtype=torch.float64),
+                                 (size, size))
+    tensor = torch.from_numpy(image).double()[None, None]
+
+    def energy(crop):
+        return float(np.std(crop)) / float(image.std())
+
+    (left, top, right, bottom), _ = _reference_crop(box, degree, size)
+    reference = np.asarray(Image.fromarray(image).rotate(
+        degree, expand=True, resample=Image.NEAREST).crop((left, top, right, bottom)).resize(
+            (64, 64), Image.BICUBIC)).astype(np.float64)
+    ours = crop_rotated_regions(tensor, region, (64, 64))[0, 0, 0].numpy()
+    aliased = crop_rotated_regions(tensor, region, (64, 64), antialias=False)[0, 0, 0].numpy()
+    assert energy(ours) < 0.06
+    assert energy(aliased) > 0.3
+    if degree == 0:
+        assert energy(reference) < 0.06
