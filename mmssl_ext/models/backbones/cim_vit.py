@@ -1,5 +1,6 @@
 """CIM's ViT encoder: MoCo v3's ViT as the CIM reference initialises and resizes it."""
 import torch
+import torch.nn as nn
 from mmpretrain.models.selfsup import MoCoV3ViT
 
 from mmssl_ext.registry import MODELS
@@ -16,6 +17,11 @@ class CIMViT(MoCoV3ViT):
       grids the table is resized as the reference does (bicubic, ``scale_factor=(n +
       0.1) / 14``, see :func:`resize_pos_table`), so a converted reference checkpoint
       gives the reference's outputs; ``'size'`` is mmpretrain's ``size=(n, n)``.
+    - :meth:`init_weights` is the reference's, not MoCo v3's: xavier-uniform over each
+      whole linear weight (qkv as one matrix; MoCo v3 treats q, k, v separately, std
+      1.41x), zero biases, class token ~ N(0, 0.02) (MoCo v3: 1e-6); the patch
+      embedding as MoCo v3 (uniform, zero bias) when frozen (``stop_grad_conv1``),
+      else ~ N(0, sqrt(2 / (k * k * D))) as the reference's conv init.
 
     Args:
         pos_resize (str): 'scale_factor' or 'size'. Defaults to 'scale_factor'.
@@ -32,11 +38,21 @@ class CIMViT(MoCoV3ViT):
         self.pos_embed.requires_grad = False
 
     def init_weights(self) -> None:
-        """MoCo v3's initialisation with the reference's (MAE's) sin-cos table."""
+        """The CIM reference's initialisation (see the class docstring)."""
         super().init_weights()
         if isinstance(self.init_cfg, dict) and self.init_cfg['type'] == 'Pretrained':
             return
         self.pos_embed.data.copy_(sincos_2d_table(self.patch_resolution, self.embed_dims))
+        for module in self.layers.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.xavier_uniform_(module.weight)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
+        nn.init.normal_(self.cls_token, std=0.02)
+        projection = self.patch_embed.projection
+        if projection.weight.requires_grad:
+            fan_out = projection.kernel_size[0] * projection.kernel_size[1] * self.embed_dims
+            nn.init.normal_(projection.weight, std=(2. / fan_out)**0.5)
 
     def forward(self, x: torch.Tensor) -> tuple:
         """(B, 3, H, W) images -> the ``out_indices`` outputs (``out_type`` format)."""

@@ -1,4 +1,6 @@
-"""CIMViT: the CIM reference's position table and its resize."""
+"""CIMViT: the CIM reference's position-table resize and initialisation."""
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -87,6 +89,48 @@ def test_size_rule_is_mmpretrains_and_differs():
     reference = _reference_resize(table, 14, 4)[0, 1:]
     relative = ((size_rule - reference).norm(dim=-1) / reference.norm(dim=-1)).max().item()
     assert 0.03 < relative < 0.1
+
+
+def test_init_matches_the_reference():
+    """xavier-uniform over the whole qkv weight (MoCo v3: per q / k / v, std 1.41x),
+    class token std 0.02 (MoCo v3: 1e-6), frozen uniform patch embedding."""
+    dims = 384
+    arch = dict(embed_dims=dims, num_layers=2, num_heads=6, feedforward_channels=4 * dims)
+    torch.manual_seed(0)
+    model = CIMViT(arch=arch, img_size=224, patch_size=16, stop_grad_conv1=True,
+                   out_type='raw')
+    model.init_weights()
+    mocov3 = MoCoV3ViT(arch=arch, img_size=224, patch_size=16, stop_grad_conv1=True,
+                       out_type='raw')
+    mocov3.init_weights()
+
+    def xavier_std(fan_out, fan_in):  # std of U(-a, a), a = sqrt(6 / (fan_in + fan_out))
+        return math.sqrt(6 / (fan_in + fan_out)) / math.sqrt(3)
+
+    for name, (fan_out, fan_in) in {'attn.qkv': (3 * dims, dims), 'attn.proj': (dims, dims),
+                                     'ffn.layers.0.0': (4 * dims, dims),
+                                     'ffn.layers.1': (dims, 4 * dims)}.items():
+        weight = model.state_dict()[f'layers.1.{name}.weight']
+        bound = math.sqrt(6 / (fan_in + fan_out))
+        assert weight.abs().max() <= bound
+        assert weight.std().item() == pytest.approx(xavier_std(fan_out, fan_in), rel=0.02)
+        assert not model.state_dict()[f'layers.1.{name}.bias'].any()
+    ratio = mocov3.layers[0].attn.qkv.weight.std() / model.layers[0].attn.qkv.weight.std()
+    assert ratio.item() == pytest.approx(math.sqrt(2), rel=0.02)
+    assert model.cls_token.std().item() == pytest.approx(0.02, rel=0.1)
+    projection = model.patch_embed.projection
+    assert not projection.weight.requires_grad and not projection.bias.any()
+    assert projection.weight.std().item() == pytest.approx(
+        xavier_std(dims, 3 * 16 * 16), rel=0.02)
+
+
+def test_trainable_patch_embedding_gets_the_reference_conv_init():
+    torch.manual_seed(0)
+    model = CIMViT(arch=dict(ARCH, embed_dims=256), img_size=224, patch_size=16,
+                   stop_grad_conv1=False, out_type='raw')
+    model.init_weights()
+    assert model.patch_embed.projection.weight.std().item() == pytest.approx(
+        math.sqrt(2 / (16 * 16 * 256)), rel=0.02)
 
 
 def test_bad_rule_is_named():
