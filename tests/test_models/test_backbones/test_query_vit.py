@@ -1,6 +1,7 @@
 """QueryViT: plain ViT without queries; the query stream never changes global tokens."""
 import pytest
 import torch
+import torch.nn.functional as F
 from mmpretrain.models.backbones import VisionTransformer
 
 from mmssl_ext.models.backbones import QueryViT
@@ -93,3 +94,32 @@ def test_ibot_initialisation():
     assert abs(ffn.weight.std().item() - 0.02) < 0.004  # xavier would give ~0.12
     assert not ffn.bias.any() and torch.equal(model.layers[1].ln2.weight, torch.ones(48))
     assert model.cls_token.abs().sum() > 0
+
+
+@pytest.mark.parametrize('rule', ['scale_factor', 'size'])
+def test_query_crop_pos_table_follows_the_reference_resize(rule):
+    """The teacher's query crops (4x4 grid here, 6x6 at 96 / 224 px) get the table the
+    reference's interpolate_pos_encoding makes: bicubic, scale_factor (n + 0.1) / N."""
+    torch.manual_seed(0)
+    model = QueryViT(arch=ARCH, img_size=64, patch_size=8, out_type='raw', pos_resize=rule)
+    model.init_weights()
+    model.patch_embed.projection.weight.data.zero_()
+    model.patch_embed.projection.bias.data.zero_()
+    model.cls_token.data.zero_()
+    seen = []
+    model.drop_after_pos.register_forward_hook(lambda module, args, out: seen.append(args[0]))
+    with torch.no_grad():
+        model.forward_tokens(torch.zeros(1, 3, 32, 32))
+    cells = sincos_2d_table((8, 8), 48)[:, 1:].reshape(1, 8, 8, 48).permute(0, 3, 1, 2)
+    if rule == 'scale_factor':
+        cells = F.interpolate(cells, scale_factor=(4.1 / 8, 4.1 / 8), mode='bicubic')
+    else:
+        cells = F.interpolate(cells, size=(4, 4), mode='bicubic', align_corners=False)
+    expected = cells.flatten(2).transpose(1, 2)
+    torch.testing.assert_close(seen[0][:, 1:], expected, rtol=1e-5, atol=1e-6)
+    assert not seen[0][:, 0].any()
+
+
+def test_bad_pos_resize_is_named():
+    with pytest.raises(ValueError, match='pos_resize'):
+        QueryViT(arch=ARCH, img_size=32, patch_size=8, pos_resize='bilinear')
