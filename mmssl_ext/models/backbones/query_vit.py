@@ -28,7 +28,9 @@ class QueryViT(VisionTransformer):
 
     Both streams use the same weights (ln1, qkv, proj, ln2, ffn, final norm), so the
     query stream has no parameters of its own and never changes the global tokens.
-    Attention is two ``scaled_dot_product_attention`` calls per block.
+    Attention is two ``scaled_dot_product_attention`` calls per block. Drop path
+    (training) draws its per-sample decisions separately for the two streams, as the
+    reference.
 
     On another grid than the training one (the teacher's 96 px query crops: 6x6),
     :meth:`forward_tokens` resizes ``pos_embed`` with ``pos_resize``: 'scale_factor'
@@ -152,5 +154,16 @@ class QueryViT(VisionTransformer):
             query[:, :, num_global:], key, value, attn_mask=allowed, dropout_p=dropout)
         out = torch.cat([global_out, query_out], dim=2).transpose(1, 2).reshape(
             batch, length, dims)
-        tokens = tokens + attn.out_drop(attn.gamma1(attn.proj_drop(attn.proj(out))))
-        return layer.ffn(layer.ln2(tokens), identity=tokens)
+        update = attn.gamma1(attn.proj_drop(attn.proj(out)))
+        tokens = tokens + QueryViT._per_stream(attn.out_drop, update, num_global)
+        ffn = layer.ffn
+        update = ffn.gamma2(ffn.layers(layer.ln2(tokens)))
+        return tokens + QueryViT._per_stream(ffn.dropout_layer, update, num_global)
+
+    @staticmethod
+    def _per_stream(drop_path: nn.Module, update: torch.Tensor,
+                    num_global: int) -> torch.Tensor:
+        """Drop path drawn separately for the global and the query tokens of each sample,
+        as the reference's two residual branches (N, L + Lq, D)."""
+        return torch.cat([drop_path(update[:, :num_global]), drop_path(update[:, num_global:])],
+                         dim=1)

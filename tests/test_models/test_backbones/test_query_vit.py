@@ -123,3 +123,28 @@ def test_query_crop_pos_table_follows_the_reference_resize(rule):
 def test_bad_pos_resize_is_named():
     with pytest.raises(ValueError, match='pos_resize'):
         QueryViT(arch=ARCH, img_size=32, patch_size=8, pos_resize='bilinear')
+
+
+def test_drop_path_is_drawn_separately_per_stream():
+    """The reference applies drop path to the global and the query branch in separate
+    calls: with p = 0.5 the two streams of a sample disagree for about half of the
+    samples (2 p (1 - p)); a decision shared by both streams never disagrees."""
+    torch.manual_seed(0)
+    model = QueryViT(arch=dict(ARCH, num_layers=2), img_size=32, patch_size=8,
+                     out_type='raw', drop_path_rate=1.0)  # layer 1: p = 1.0 ...
+    model.init_weights()
+    model.train()
+    decisions = {'attn': [], 'ffn': []}
+    for name, drop_path in (('attn', model.layers[1].attn.out_drop),
+                            ('ffn', model.layers[1].ffn.dropout_layer)):
+        drop_path.drop_prob = 0.5  # ... set to 0.5
+        drop_path.register_forward_hook(
+            lambda module, args, out, name=name: decisions[name].append(
+                out.flatten(1).abs().sum(1) == 0))
+    with torch.no_grad():
+        model.forward_tokens(torch.randn(400, 3, 32, 32), None, torch.rand(400, 4, 2) * 4)
+    for name, (global_dropped, query_dropped) in decisions.items():
+        assert global_dropped.float().mean().item() == pytest.approx(0.5, abs=0.08)
+        assert query_dropped.float().mean().item() == pytest.approx(0.5, abs=0.08)
+        disagree = (global_dropped != query_dropped).float().mean().item()
+        assert disagree == pytest.approx(0.5, abs=0.08), name
