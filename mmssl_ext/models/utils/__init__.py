@@ -12,4 +12,5 @@ from .rotated_regions import (crop_rotated_regions, rasterize_regions, region_sa
 __all__ = ['BatchPhotometricAugment', 'CIMExemplarSampler', 'crop_rotated_regions',
            'CrossAttention', 'CrossAttentionBlock', 'IterCosineEMA', 'map_boxes', 'prroi_pool_1x1',
            'query_key_regions', 'query_patch_coords', 'rasterize_regions', 'region_sampling_grid',
-           'rotated_box_regions', 'sample_boxes', 'sample_rotated_regions', 'sincos_2d_embed', 'sincos_2d_table', 'sliding_windows']
+           'rotated_box_regions', 'sample_boxes', 'sample_rotated_regions', 'sincos_2d_embed',
+           'sincos_2d_table', 'sliding_windows']
