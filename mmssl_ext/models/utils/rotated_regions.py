@@ -134,8 +134,10 @@ def rotated_box_regions(boxes: torch.Tensor, angles: torch.Tensor,
       bottom-left out: the bottom edge goes up to the border at the (new) left edge;
       (new) bottom-right out: the right edge goes to the border along the bottom edge.
 
-    "Top", "left" etc. are in the rotated image (the region's own frame). The crop may
-    still leave the image slightly; the reference fills that part with zeros.
+    "Top", "left" etc. are in the rotated image (the region's own frame). The rule does
+    not guarantee that the crop lies inside the image; for angles within +-45 degrees
+    it does up to rounding (measured), and any part outside would repeat the border
+    pixels in :func:`crop_rotated_regions` where the reference fills zeros.
 
     Args:
         boxes (Tensor): (..., 4) ``(x0, y0, w, h)`` boxes in the image.
