@@ -107,9 +107,9 @@ def test_init_matches_the_reference():
     def xavier_std(fan_out, fan_in):  # std of U(-a, a), a = sqrt(6 / (fan_in + fan_out))
         return math.sqrt(6 / (fan_in + fan_out)) / math.sqrt(3)
 
-    for name, (fan_out, fan_in) in {'attn.qkv': (3 * dims, dims), 'attn.proj': (dims, dims),
-                                     'ffn.layers.0.0': (4 * dims, dims),
-                                     'ffn.layers.1': (dims, 4 * dims)}.items():
+    shapes = {'attn.qkv': (3 * dims, dims), 'attn.proj': (dims, dims),
+              'ffn.layers.0.0': (4 * dims, dims), 'ffn.layers.1': (dims, 4 * dims)}
+    for name, (fan_out, fan_in) in shapes.items():
         weight = model.state_dict()[f'layers.1.{name}.weight']
         bound = math.sqrt(6 / (fan_in + fan_out))
         assert weight.abs().max() <= bound
