@@ -71,7 +71,7 @@ def cim_official_to_mmssl(state_dict: Dict[str, torch.Tensor]
                           ) -> Tuple[Dict[str, torch.Tensor], ConversionReport]:
     """Convert the reference CIM state dict into an mmssl_ext ``CIM`` state dict.
 
-    The result loads strictly into ``CIM`` (``MoCoV3ViT`` encoders + ``CIMNeck`` +
+    The result loads strictly into ``CIM`` (``CIMViT`` encoders + ``CIMNeck`` +
     ``CIMHead``) of the release's sizes: online encoder -> ``backbone.*``, target
     encoder -> ``target_encoder.module.*`` (with the shared class token and position
     embedding), decoder -> ``neck.*``. ``target_encoder.steps`` is set to 1 so that

@@ -1,7 +1,10 @@
 # CIM data: the workers decode, RandomResizedCrop(224, scale (0.5, 1), bicubic) and flip
 # the base image; CIMDataPreprocessor samples the context (160 px), 6 rotated 64 px
 # exemplars, their exact correlation maps and the exemplar-only augmentations batched on
-# the training device (sample_on_device=True). For the pure-CPU path use
+# the training device (sample_on_device=True). Exemplar regions as the reference: a box
+# of scale (0.05, 0.48) / ratio (1/3, 3), rotated, cropped as its trimmed bounding box
+# (map area 0.32 of the context on average), resampled antialiased (PIL's bicubic);
+# angles are continuous in [-45, 45) (reference: integer degrees). For the pure-CPU path use
 # SampleCIMExemplars + PackCIMInputs in the pipeline and sample_on_device=False.
 dataset_type = 'ImageNet'
 data_root = 'data/imagenet/'

@@ -36,7 +36,7 @@ train_pipeline = [
         flip_prob=0.5,
         mask_prob=0.5,
         mask_ratio=(0.1, 0.5),
-        min_mask_patches=4,
+        min_mask_patches=None,  # iBOT's (14 // 3) ** 2 = 16-patch smallest block
         interpolation='bicubic',
         backend='pillow'),
     dict(type='PackPQCLInputs'),

@@ -1,12 +1,13 @@
 # CIM with a ViT-B/16 online encoder (exemplars) and its EMA target (context).
 # Reference defaults: frozen random patch embedding, fixed 2-D sin-cos position
-# embedding (14x14, resized to the 10x10 context and 4x4 exemplar grids), one
+# embedding (14x14, resized to the 10x10 context and 4x4 exemplar grids with the
+# reference's bicubic scale_factor (n + 0.1) / 14: CIMViT pos_resize='scale_factor'), one
 # cross-attention decoder block of width 512 with 16 heads, target momentum
 # tau 0.99 -> 1 (mmengine convention: base_momentum = 1 - tau = 0.01).
 model = dict(
     type='CIM',
     backbone=dict(
-        type='MoCoV3ViT',
+        type='CIMViT',
         arch='base',
         img_size=224,
         patch_size=16,

@@ -1,10 +1,12 @@
-# PQCL on iBOT with a ViT-S/16 student (QueryViT: mmpretrain ViT + query stream; mmpretrain's
-# 'deit-small' arch = ViT-S/16 of DINO / iBOT: 384-d, 12 layers, 6 heads),
-# fixed 2-D sin-cos position table, LN eps 1e-6, drop path 0.1 (teacher: none, eval
-# mode). One DINO / iBOT head (384 -> 2048 -> 2048 -> 256, L2, weight-normed 8192
-# prototypes, norm_last_layer False) shared by class, patch and query tokens (paper
-# Table 7). Teacher EMA 0.996 -> 1 per iteration (mmengine convention: the weight of
-# the NEW parameters, base_momentum = 1 - 0.996). Loss = L_cls + L_mim + 1 * L_query.
+# PQCL on iBOT with a ViT-S/16 student (QueryViT: mmpretrain ViT + query stream;
+# mmpretrain's 'deit-small' arch = ViT-S/16 of DINO / iBOT: 384-d, 12 layers, 6 heads),
+# fixed 2-D sin-cos position table (resized for the teacher's 96 px query crops as the
+# reference: bicubic scale_factor 6.1 / 14, pos_resize='scale_factor'), LN eps 1e-6,
+# drop path 0.1 (teacher: none, eval mode). One DINO / iBOT head (384 -> 2048 -> 2048
+# -> 256, L2, weight-normed 8192 prototypes, norm_last_layer False) shared by class,
+# patch and query tokens (paper Table 7). Teacher EMA 0.996 -> 1 per iteration
+# (mmengine convention: the weight of the NEW parameters, base_momentum = 1 - 0.996).
+# Loss = L_cls + L_mim + 1 * L_query.
 model = dict(
     type='PQCL',
     backbone=dict(

@@ -1,5 +1,7 @@
 # PQCL / iBOT schedule, 100 epochs: AdamW lr 5e-4 x batch / 256 (batch 1024 = 8 x 128,
 # as in the paper), 10 linear warm-up epochs then cosine to 1e-6, per iteration.
+# Warm-up: 10 epochs as the reference code (--warmup_epochs 10, iBOT's value); the
+# paper's text says the learning rate ramps up over 30 epochs. We keep the code's 10.
 # Weight decay cosine 0.04 -> 0.4 per iteration (eta_min_ratio=10 keeps the groups
 # without decay at 0); 1-D parameters (biases, norms) are not decayed, as in iBOT.
 # Per-parameter gradient clipping at 3.0, last layer frozen in epoch 0, teacher

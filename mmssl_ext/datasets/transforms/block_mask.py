@@ -1,4 +1,5 @@
-"""Block-wise patch masks with an exact number of masked patches (BEiT / CAE)."""
+"""Block-wise patch masks (BEiT): an exact number of masked patches (CAE), or BEiT's /
+iBOT's rule that stops when blocks no longer fit."""
 import math
 from typing import Optional, Sequence, Tuple, Union
 
@@ -9,6 +10,8 @@ from mmssl_ext.registry import TRANSFORMS
 
 #: Block draws allowed for one mask before giving up (the expected number is ~10).
 MAX_DRAWS = 10000
+#: Failed draws in a row after which BEiT / iBOT stop adding blocks (``exact=False``).
+BEIT_ATTEMPTS = 10
 
 
 @TRANSFORMS.register_module()
@@ -24,6 +27,12 @@ class BlockwiseMaskGenerator(BaseTransform):
     reference. Every image gets the same count, so the visible tokens of a batch can be
     gathered into a dense ``(B, N - num_masking_patches, C)`` tensor.
 
+    ``exact=False`` is BEiT's and iBOT's own stopping rule instead: when 10 draws in a
+    row add no block, the mask is returned as it is, usually with fewer than
+    ``num_masking_patches`` patches; the areas are then drawn from ``U(min_num_patches,
+    remaining)`` even when fewer than ``min_num_patches`` remain, and with ``mask_ratio``
+    the budget is the unrounded ``mask_ratio * h * w`` (iBOT).
+
     Added key: ``mask``, an (h, w) bool array, True = masked.
 
     Args:
@@ -36,6 +45,7 @@ class BlockwiseMaskGenerator(BaseTransform):
             number still to mask.
         min_aspect (float): smallest block aspect ratio. Defaults to 0.3.
         max_aspect (float, optional): largest aspect ratio; ``1 / min_aspect`` if None.
+        exact (bool): mask exactly ``num_masking_patches``. Defaults to True.
     """
 
     def __init__(self,
@@ -45,7 +55,8 @@ class BlockwiseMaskGenerator(BaseTransform):
                  min_num_patches: int = 16,
                  max_num_patches: Optional[int] = None,
                  min_aspect: float = 0.3,
-                 max_aspect: Optional[float] = None) -> None:
+                 max_aspect: Optional[float] = None,
+                 exact: bool = True) -> None:
         super().__init__()
         height, width = (input_size, input_size) if isinstance(input_size, int) \
             else tuple(input_size)
@@ -64,12 +75,13 @@ class BlockwiseMaskGenerator(BaseTransform):
                              + (f' (mask_ratio={mask_ratio})' if mask_ratio is not None
                                 else ''))
         largest_block = (height - 1) * (width - 1)
-        if not 1 <= min_num_patches <= min(num_masking_patches, largest_block):
+        limit = min(num_masking_patches, largest_block) if exact else largest_block
+        if not 1 <= min_num_patches <= limit:
             raise ValueError(
-                f'min_num_patches must be in [1, {min(num_masking_patches, largest_block)}] '
-                f'(at most num_masking_patches={num_masking_patches} and the largest block '
-                f'{height - 1} x {width - 1}), got {min_num_patches}')
-        if max_num_patches is not None and max_num_patches < min_num_patches:
+                f'min_num_patches must be in [1, {limit}] (at most '
+                + (f'num_masking_patches={num_masking_patches} and ' if exact else '')
+                + f'the largest block {height - 1} x {width - 1}), got {min_num_patches}')
+        if exact and max_num_patches is not None and max_num_patches < min_num_patches:
             raise ValueError(f'max_num_patches ({max_num_patches}) must be >= '
                              f'min_num_patches ({min_num_patches})')
         if min_aspect <= 0:
@@ -83,8 +95,12 @@ class BlockwiseMaskGenerator(BaseTransform):
         self.min_num_patches = min_num_patches
         self.max_num_patches = max_num_patches or num_masking_patches
         self.log_aspect_range = (math.log(min_aspect), math.log(max_aspect))
+        self.exact = exact
+        # iBOT's budget is the unrounded ratio * h * w; no block may exceed it
+        self.budget = (mask_ratio * num_patches if mask_ratio is not None and not exact
+                       else num_masking_patches)
 
-    def _draw_block(self, remaining: int) -> Optional[Tuple[int, int, int, int]]:
+    def _draw_block(self, remaining: float) -> Optional[Tuple[int, int, int, int]]:
         """A random (top, left, h, w) block of at most (H-1) x (W-1), or None."""
         height, width = self.grid
         area = np.random.uniform(self.min_num_patches, min(remaining, self.max_num_patches))
@@ -98,20 +114,26 @@ class BlockwiseMaskGenerator(BaseTransform):
         return top, left, block_h, block_w
 
     def generate(self) -> np.ndarray:
-        """One (h, w) bool mask with exactly ``num_masking_patches`` True entries."""
+        """One (h, w) bool mask with exactly ``num_masking_patches`` True entries (with
+        ``exact=False``: at most that many)."""
         mask = np.zeros(self.grid, dtype=bool)
-        count = 0
+        count = failed = 0
         for _ in range(MAX_DRAWS):
-            block = self._draw_block(self.num_masking_patches - count)
-            if block is None:
-                continue
-            top, left, block_h, block_w = block
-            window = mask[top:top + block_h, left:left + block_w]
-            added = window.size - int(window.sum())
-            if 0 < added <= self.num_masking_patches - count:
+            block = self._draw_block(self.budget - count)
+            added = 0
+            if block is not None:
+                top, left, block_h, block_w = block
+                window = mask[top:top + block_h, left:left + block_w]
+                added = window.size - int(window.sum())
+            if 0 < added <= self.budget - count:
                 window[...] = True
                 count += added
-                if count == self.num_masking_patches:
+                failed = 0
+                if count == self.budget:
+                    return mask
+            else:
+                failed += 1
+                if not self.exact and failed == BEIT_ATTEMPTS:
                     return mask
         raise RuntimeError(f'{self!r} did not reach {self.num_masking_patches} masked '
                            f'patches in {MAX_DRAWS} block draws')
@@ -125,4 +147,4 @@ class BlockwiseMaskGenerator(BaseTransform):
                 f'num_masking_patches={self.num_masking_patches}, '
                 f'min_num_patches={self.min_num_patches}, '
                 f'max_num_patches={self.max_num_patches}, '
-                f'log_aspect_range={self.log_aspect_range})')
+                f'log_aspect_range={self.log_aspect_range}, exact={self.exact})')

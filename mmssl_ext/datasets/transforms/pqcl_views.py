@@ -27,9 +27,12 @@ class PQCLViews(BaseTransform):
     :class:`PQCLDataPreprocessor`, which runs them batched on the training device.
 
     Masks (iBOT): each global view is left unmasked with probability ``1 -
-    mask_prob``; otherwise a ratio r ~ U(mask_ratio) is drawn and round(r * H * W)
-    patches are masked by BEiT blocks (:class:`BlockwiseMaskGenerator`, blocks of at
-    least ``min_mask_patches`` patches).
+    mask_prob``; otherwise a ratio r ~ U(mask_ratio) is drawn and BEiT blocks of at
+    least ``min_mask_patches`` patches (iBOT: ``(min(H, W) // 3) ** 2``, 16 on 14 x 14)
+    are added while they fit within r * H * W patches, stopping after 10 failed
+    draws in a row, as iBOT's loader (:class:`BlockwiseMaskGenerator` with
+    ``exact=False``): fewer, larger blocks than BEiT's 4-patch minimum, and usually a
+    little fewer masked patches than the target.
 
     Required keys: ``img`` ((H, W, 3) uint8). Added keys: ``global_views`` ((G, S, S,
     3) uint8), ``query_views`` ((Q, s, s, 3) uint8), ``query_coords`` ((G, Q, h_q *
@@ -50,7 +53,8 @@ class PQCLViews(BaseTransform):
         mask_prob (float): probability that a global view is masked. Defaults to 0.5.
         mask_ratio (Sequence[float]): range of the masked fraction. Defaults to
             (0.1, 0.5).
-        min_mask_patches (int): smallest mask block (iBOT: 4). Defaults to 4.
+        min_mask_patches (int, optional): smallest mask block area drawn; None
+            (default) is iBOT's ``(min(H, W) // 3) ** 2``.
         query_inside (bool): redraw a query box (up to ``max_query_attempts`` times,
             then keep the last draw) until it lies inside every global view. The
             reference does not check (most of its query crops stick out of a global
@@ -72,7 +76,7 @@ class PQCLViews(BaseTransform):
                  flip_prob: float = 0.5,
                  mask_prob: float = 0.5,
                  mask_ratio: Sequence[float] = (0.1, 0.5),
-                 min_mask_patches: int = 4,
+                 min_mask_patches: Optional[int] = None,
                  query_inside: bool = False,
                  max_query_attempts: int = 10,
                  interpolation: str = 'bicubic',
@@ -102,6 +106,12 @@ class PQCLViews(BaseTransform):
         self.query_grid = (query_size // patch_size, ) * 2
         self.num_global_views, self.num_queries = num_global_views, num_queries
         self.flip_prob, self.mask_prob = flip_prob, mask_prob
+        if min_mask_patches is None:
+            min_mask_patches = (min(self.grid) // 3)**2
+        if not 1 <= min_mask_patches <= (self.grid[0] - 1) * (self.grid[1] - 1):
+            raise ValueError(f'min_mask_patches must be in [1, '
+                             f'{(self.grid[0] - 1) * (self.grid[1] - 1)}] for a '
+                             f'{self.grid[0]} x {self.grid[1]} grid, got {min_mask_patches}')
         self.mask_ratio, self.min_mask_patches = tuple(mask_ratio), min_mask_patches
         self.query_attempts = max_query_attempts if query_inside else 1
         self.global_crop = RandomResizedCrop(
@@ -137,11 +147,10 @@ class PQCLViews(BaseTransform):
         height, width = self.grid
         if np.random.rand() >= self.mask_prob:
             return np.zeros(self.grid, dtype=bool)
-        count = int(round(np.random.uniform(*self.mask_ratio) * height * width))
-        count = min(max(count, 1), height * width - 1)
-        min_block = min(self.min_mask_patches, count, (height - 1) * (width - 1))
-        return BlockwiseMaskGenerator((height, width), num_masking_patches=count,
-                                      min_num_patches=min_block).generate()
+        return BlockwiseMaskGenerator((height, width),
+                                      mask_ratio=np.random.uniform(*self.mask_ratio),
+                                      min_num_patches=self.min_mask_patches,
+                                      exact=False).generate()
 
     def transform(self, results: dict) -> dict:
         image = results['img']

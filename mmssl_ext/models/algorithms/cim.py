@@ -18,8 +18,9 @@ class CIM(BaseSelfSupervisor):
     the target encoder, an EMA copy of it, embeds the B contexts under ``no_grad``; the
     decoder (``neck``, e.g. :class:`CIMNeck`) predicts a 2-class map per (context,
     exemplar) pair and ``head`` (:class:`CIMHead`) computes the loss. Both encoders must
-    return a tuple whose last element is a (B, 1 + h*w, C) token sequence: mmpretrain's
-    ``MoCoV3ViT`` with ``out_type='raw'`` (ViT) or :class:`CIMResNet`.
+    return a tuple whose last element is a (B, 1 + h*w, C) token sequence:
+    :class:`CIMViT` (or mmpretrain's ``MoCoV3ViT``) with ``out_type='raw'`` (ViT) or
+    :class:`CIMResNet`.
 
     Target update: ``target = (1 - m) * target + m * online`` once per optimizer step,
     after it (as the reference), by :meth:`update_target`, which the

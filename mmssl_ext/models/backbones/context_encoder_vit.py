@@ -10,9 +10,12 @@ from mmssl_ext.registry import MODELS
 from ..utils.sdpa_attention import use_sdpa_attention
 
 #: The reference's initialisation: it applies xavier_uniform to every Linear of the model.
+#: The reference's truncated normal cuts at +-1 std (timm's ``trunc_normal_`` with
+#: ``a=-std, b=std``): values within +-0.02 at std 0.02 (std 0.0108 in effect).
+CAE_TRUNC_NORMAL = dict(std=0.02, a=-0.02, b=0.02)
 CAE_INIT_CFG = [
     dict(type='Constant', val=1, layer=['LayerNorm']),
-    dict(type='TruncNormal', std=0.02, layer=['Conv2d']),
+    dict(type='TruncNormal', **CAE_TRUNC_NORMAL, layer=['Conv2d']),
     dict(type='Xavier', distribution='uniform', layer=['Linear']),
 ]
 
@@ -82,7 +85,7 @@ class ContextEncoderViT(BEiTViT):
         table = build_2d_sincos_position_embedding(self.patch_resolution, self.embed_dims,
                                                    cls_token=True)
         self.pos_embed.data.copy_(table)
-        trunc_normal_(self.cls_token, std=.02)
+        trunc_normal_(self.cls_token, **CAE_TRUNC_NORMAL)
 
     def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None):
         """Encode all patches (``mask=None``) or only the unmasked ones.

@@ -5,10 +5,9 @@ import torch
 import torch.nn as nn
 from mmpretrain.models.backbones import VisionTransformer
 from mmpretrain.models.backbones.vision_transformer import TransformerEncoderLayer
-from mmpretrain.models.utils import resize_pos_embed
 
 from mmssl_ext.registry import MODELS
-from ..utils.pos_embed import sincos_2d_embed, sincos_2d_table
+from ..utils.pos_embed import POS_RESIZE_RULES, resize_pos_table, sincos_2d_embed, sincos_2d_table
 
 
 @MODELS.register_module()
@@ -29,18 +28,31 @@ class QueryViT(VisionTransformer):
 
     Both streams use the same weights (ln1, qkv, proj, ln2, ffn, final norm), so the
     query stream has no parameters of its own and never changes the global tokens.
-    Attention is two ``scaled_dot_product_attention`` calls per block.
+    Attention is two ``scaled_dot_product_attention`` calls per block. Drop path
+    (training) draws its per-sample decisions separately for the two streams, as the
+    reference.
+
+    On another grid than the training one (the teacher's 96 px query crops: 6x6),
+    :meth:`forward_tokens` resizes ``pos_embed`` with ``pos_resize``: 'scale_factor'
+    (default) is the reference's bicubic ``scale_factor=(n + 0.1) / 14``, 'size'
+    mmpretrain's ``size=(n, n)`` (see :func:`resize_pos_table`; the tables differ by up
+    to 5.7 % per token at 6x6). :meth:`forward` is the parent's (``size`` rule).
 
     Args:
         fixed_pos_embed (bool): use the fixed 2-D sin-cos table (MAE layout) as
             ``pos_embed`` (not trained). Defaults to True. The query embedding
             always uses the sin-cos formula, so keep it True for PQCL.
+        pos_resize (str): 'scale_factor' or 'size'. Defaults to 'scale_factor'.
         **kwargs: ``VisionTransformer`` arguments (``with_cls_token`` must stay True,
             no register tokens, ``pre_norm`` / ``final_norm`` as the parent).
     """
 
-    def __init__(self, fixed_pos_embed: bool = True, **kwargs) -> None:
+    def __init__(self, fixed_pos_embed: bool = True, pos_resize: str = 'scale_factor',
+                 **kwargs) -> None:
+        if pos_resize not in POS_RESIZE_RULES:
+            raise ValueError(f'pos_resize must be one of {POS_RESIZE_RULES}, got {pos_resize!r}')
         super().__init__(**kwargs)
+        self.pos_resize = pos_resize
         if self.cls_token is None or self.num_extra_tokens != 1:
             raise ValueError('QueryViT needs with_cls_token=True and no extra tokens')
         self.fixed_pos_embed = fixed_pos_embed
@@ -94,8 +106,8 @@ class QueryViT(VisionTransformer):
         if mask is not None:
             x = torch.where(mask.flatten(1).unsqueeze(-1), self.mask_token.to(x.dtype), x)
         x = torch.cat([self.cls_token.expand(len(x), -1, -1), x], dim=1)
-        x = x + resize_pos_embed(self.pos_embed, self.patch_resolution, patch_resolution,
-                                 mode=self.interpolate_mode, num_extra_tokens=1)
+        x = x + resize_pos_table(self.pos_embed, self.patch_resolution, patch_resolution,
+                                 self.pos_resize)
         x = self.pre_norm(self.drop_after_pos(x))
         if query_coords is None:
             for layer in self.layers:
@@ -142,5 +154,16 @@ class QueryViT(VisionTransformer):
             query[:, :, num_global:], key, value, attn_mask=allowed, dropout_p=dropout)
         out = torch.cat([global_out, query_out], dim=2).transpose(1, 2).reshape(
             batch, length, dims)
-        tokens = tokens + attn.out_drop(attn.gamma1(attn.proj_drop(attn.proj(out))))
-        return layer.ffn(layer.ln2(tokens), identity=tokens)
+        update = attn.gamma1(attn.proj_drop(attn.proj(out)))
+        tokens = tokens + QueryViT._per_stream(attn.out_drop, update, num_global)
+        ffn = layer.ffn
+        update = ffn.gamma2(ffn.layers(layer.ln2(tokens)))
+        return tokens + QueryViT._per_stream(ffn.dropout_layer, update, num_global)
+
+    @staticmethod
+    def _per_stream(drop_path: nn.Module, update: torch.Tensor,
+                    num_global: int) -> torch.Tensor:
+        """Drop path drawn separately for the global and the query tokens of each sample,
+        as the reference's two residual branches (N, L + Lq, D)."""
+        return torch.cat([drop_path(update[:, :num_global]), drop_path(update[:, num_global:])],
+                         dim=1)

@@ -9,7 +9,7 @@ from mmengine.model.weight_init import trunc_normal_
 from mmpretrain.models.utils import build_2d_sincos_position_embedding, build_norm_layer
 
 from mmssl_ext.registry import MODELS
-from ..backbones.context_encoder_vit import CAE_INIT_CFG
+from ..backbones.context_encoder_vit import CAE_INIT_CFG, CAE_TRUNC_NORMAL
 from ..utils.latent_regressor_layer import LatentRegressorLayer
 from ..utils.sdpa_attention import sdpa_beit_layer
 
@@ -85,7 +85,7 @@ class CAERegressorDecoder(BaseModule):
 
     def init_weights(self) -> None:
         super().init_weights()
-        trunc_normal_(self.mask_token, std=.02)
+        trunc_normal_(self.mask_token, **CAE_TRUNC_NORMAL)
 
     def forward(self, visible_tokens: torch.Tensor,
                 mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:

@@ -7,9 +7,10 @@ from .prroi_pool import prroi_pool_1x1
 from .query_positions import query_patch_coords
 from .region_windows import map_boxes, query_key_regions, sliding_windows
 from .rotated_regions import (crop_rotated_regions, rasterize_regions, region_sampling_grid,
-                              sample_rotated_regions)
+                              rotated_box_regions, sample_boxes, sample_rotated_regions)
 
 __all__ = ['BatchPhotometricAugment', 'CIMExemplarSampler', 'crop_rotated_regions',
            'CrossAttention', 'CrossAttentionBlock', 'IterCosineEMA', 'map_boxes', 'prroi_pool_1x1',
            'query_key_regions', 'query_patch_coords', 'rasterize_regions', 'region_sampling_grid',
-           'sample_rotated_regions', 'sincos_2d_embed', 'sincos_2d_table', 'sliding_windows']
+           'rotated_box_regions', 'sample_boxes', 'sample_rotated_regions', 'sincos_2d_embed',
+           'sincos_2d_table', 'sliding_windows']

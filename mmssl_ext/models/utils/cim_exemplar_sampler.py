@@ -25,13 +25,19 @@ class CIMExemplarSampler:
     """Turns base images into CIM contexts, exemplars and correlation maps (batched).
 
     The context is the base image resized to ``context_size`` (bicubic, antialiased).
-    Each of the ``num_exemplars`` exemplars is a rotated rectangle of the BASE image
-    (area ``scale_range`` of the image, aspect ratio h/w log-uniform in ``ratio_range``,
-    angle uniform in ``rotation_range`` degrees, entirely inside the image, see
-    :func:`sample_rotated_regions`), resampled upright to ``exemplar_size`` with
-    bilinear ``grid_sample``. Its map is the exact raster of the same rectangle on the
-    context grid (:func:`rasterize_regions`), not the reference's resized rotated mask.
-    Geometry runs in fp32 whatever the autocast state.
+    Each of the ``num_exemplars`` exemplars is the reference's region
+    (:func:`sample_rotated_regions`): an axis-aligned box of the BASE image (area
+    ``scale_range`` of the image, aspect ratio log-uniform in ``ratio_range``, drawn as
+    torchvision's ``RandomResizedCrop``), seen in the image rotated by an angle uniform
+    in ``rotation_range`` degrees, and cropped as the bounding box of the rotated box,
+    trimmed where it leaves the image. The exemplar region therefore covers more than
+    the drawn box (map area / context area 0.32 on average for the defaults). It is
+    resampled upright at its own pixel size with bilinear ``grid_sample``, then resized
+    to ``exemplar_size`` with antialiased bicubic interpolation (PIL's filter, as the
+    reference's ``resized_crop``; :func:`crop_rotated_regions`). Its map is the
+    exact raster of the same rectangle on the context grid (:func:`rasterize_regions`),
+    not the reference's resized rotated mask. Geometry runs in fp32 whatever the
+    autocast state.
 
     Defaults follow the reference (ViT-B 300e): 224 px base, 160 px context, 6
     exemplars of 64 px, scale (0.05, 0.48), ratio (1/3, 3), rotation (-45, 45).

@@ -2,6 +2,7 @@
 from typing import Sequence
 
 import torch
+import torch.nn.functional as F
 
 
 def sincos_2d_table(grid: Sequence[int], embed_dims: int, cls_token: bool = True,
@@ -56,3 +57,47 @@ def sincos_2d_embed(coords: torch.Tensor, embed_dims: int,
     angles = coords.double()[..., None] * omega  # (..., 2, D / 4)
     embed = torch.cat([angles.sin(), angles.cos()], dim=-1)  # (..., 2, D / 2)
     return embed.flatten(-2).to(coords.dtype)
+
+
+POS_RESIZE_RULES = ('scale_factor', 'size')
+
+
+def resize_pos_table(pos_embed: torch.Tensor, src_shape: Sequence[int],
+                     dst_shape: Sequence[int], rule: str = 'scale_factor',
+                     num_extra_tokens: int = 1) -> torch.Tensor:
+    """Bicubic resize of a position table to another token grid.
+
+    ``rule='scale_factor'``: DINO's rule, which the CIM and PQCL reference code use:
+    ``F.interpolate(scale_factor=((h + 0.1) / H, (w + 0.1) / W))``. The kernel is
+    placed with that scale, not with ``H / h``, so the resized table is not the one
+    ``size=(h, w)`` gives (up to 4 % apart at 14 -> 4). ``rule='size'``: mmpretrain's
+    ``resize_pos_embed`` (``size=(h, w)``). An unchanged grid returns the table as is.
+
+    Args:
+        pos_embed (Tensor): (1, E + H*W, D) table, E = ``num_extra_tokens`` first.
+        src_shape (Sequence[int]): (H, W) grid of the table.
+        dst_shape (Sequence[int]): (h, w) grid wanted.
+        rule (str): 'scale_factor' or 'size'. Defaults to 'scale_factor'.
+        num_extra_tokens (int): leading tokens kept as they are. Defaults to 1.
+
+    Returns:
+        Tensor: (1, E + h*w, D) table in the dtype of ``pos_embed``.
+    """
+    if rule not in POS_RESIZE_RULES:
+        raise ValueError(f'rule must be one of {POS_RESIZE_RULES}, got {rule!r}')
+    src_h, src_w = src_shape
+    dst_h, dst_w = dst_shape
+    if (src_h, src_w) == (dst_h, dst_w):
+        return pos_embed
+    if pos_embed.shape[1] != num_extra_tokens + src_h * src_w:
+        raise ValueError(f'pos_embed {tuple(pos_embed.shape)} does not hold '
+                         f'{num_extra_tokens} + {src_h}x{src_w} tokens')
+    grid = pos_embed[:, num_extra_tokens:].reshape(1, src_h, src_w, -1).permute(0, 3, 1, 2)
+    if rule == 'size':
+        resized = F.interpolate(grid.float(), size=(dst_h, dst_w), mode='bicubic',
+                                align_corners=False)
+    else:
+        resized = F.interpolate(grid.float(), mode='bicubic', align_corners=False,
+                                scale_factor=((dst_h + 0.1) / src_h, (dst_w + 0.1) / src_w))
+    resized = resized.flatten(2).transpose(1, 2).to(pos_embed.dtype)
+    return torch.cat([pos_embed[:, :num_extra_tokens], resized], dim=1)

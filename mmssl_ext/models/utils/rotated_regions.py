@@ -17,15 +17,166 @@ from typing import Optional, Tuple
 import torch
 import torch.nn.functional as F
 
-__all__ = ['sample_rotated_regions', 'region_sampling_grid', 'rasterize_regions',
-           'crop_rotated_regions']
+__all__ = ['sample_boxes', 'rotated_box_regions', 'sample_rotated_regions',
+           'region_sampling_grid', 'rasterize_regions', 'crop_rotated_regions']
 
 
-def _half_extents(widths: torch.Tensor, heights: torch.Tensor,
-                  angles: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Half width and half height of the axis-aligned box around rotated regions."""
+def sample_boxes(num_images: int,
+                 num_boxes: int,
+                 image_size: Tuple[int, int],
+                 scale_range: Tuple[float, float],
+                 ratio_range: Tuple[float, float],
+                 num_candidates: int = 10,
+                 device: Optional[torch.device] = None,
+                 generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    """Axis-aligned integer boxes drawn as torchvision's ``RandomResizedCrop.get_params``.
+
+    Per box, ``num_candidates`` (area, ratio) pairs: area ``scale * H * W`` with
+    ``scale ~ U(scale_range)``, ratio ``w / h`` log-uniform in ``ratio_range``,
+    ``w = round(sqrt(area * ratio))``, ``h = round(sqrt(area / ratio))``. The first
+    candidate that fits is kept, its top-left corner uniform over the integer positions
+    where it fits; if none fits, the centred largest box of the clamped ratio.
+
+    Returns:
+        Tensor: (num_images, num_boxes, 4) float boxes ``(x0, y0, w, h)`` in pixels.
+    """
+    height, width = image_size
+    shape = (num_images, num_boxes, num_candidates)
+
+    def uniform(low: float, high: float, size=shape) -> torch.Tensor:
+        return low + (high - low) * torch.rand(size, device=device, generator=generator)
+
+    areas = uniform(*scale_range) * height * width
+    ratios = uniform(math.log(ratio_range[0]), math.log(ratio_range[1])).exp()
+    widths, heights = (areas * ratios).sqrt().round(), (areas / ratios).sqrt().round()
+    fits = (widths > 0) & (widths <= width) & (heights > 0) & (heights <= height)
+    chosen = fits.to(torch.uint8).argmax(-1, keepdim=True)  # first fitting, else 0
+    widths = widths.gather(-1, chosen).squeeze(-1)
+    heights = heights.gather(-1, chosen).squeeze(-1)
+    fallback_w, fallback_h = _fallback_box(image_size, ratio_range)
+    any_fits = fits.any(-1)
+    widths = torch.where(any_fits, widths, torch.full_like(widths, fallback_w))
+    heights = torch.where(any_fits, heights, torch.full_like(heights, fallback_h))
+    x0 = (uniform(0., 1., widths.shape) * (width - widths + 1)).floor()
+    y0 = (uniform(0., 1., heights.shape) * (height - heights + 1)).floor()
+    x0 = torch.where(any_fits, x0, ((width - widths) / 2).floor())
+    y0 = torch.where(any_fits, y0, ((height - heights) / 2).floor())
+    return torch.stack([x0, y0, widths, heights], dim=-1)
+
+
+def _fallback_box(image_size: Tuple[int, int],
+                  ratio_range: Tuple[float, float]) -> Tuple[float, float]:
+    """(w, h) of torchvision's fallback: the whole image, its ratio clamped to the range."""
+    height, width = image_size
+    if width / height < ratio_range[0]:
+        return float(width), float(round(width / ratio_range[0]))
+    if width / height > ratio_range[1]:
+        return float(round(height * ratio_range[1])), float(height)
+    return float(width), float(height)
+
+
+def _line_extent(regions: torch.Tensor, u: torch.Tensor, v: torch.Tensor, along_u: bool,
+                 image_size: Tuple[int, int]) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Where the region-frame line through (u, v) along one region axis is in the image.
+
+    Args:
+        regions (Tensor): (..., 5) regions giving the frame (their w, h are unused).
+        u, v (Tensor): (...) a point of the line in that frame.
+        along_u (bool): the line runs along the region's width (else its height).
+
+    Returns:
+        tuple[Tensor]: (...) lowest and highest coordinate along the line (u if
+        ``along_u`` else v) of its part inside ``[0, W] x [0, H]``.
+    """
+    cx, cy, _, _, angle = regions.unbind(-1)
+    cos, sin = angle.cos(), angle.sin()
+    points = (cx + u * cos - v * sin, cy + u * sin + v * cos)
+    directions = (cos, sin) if along_u else (-sin, cos)
+    start = u if along_u else v
+    low, high = torch.full_like(start, -math.inf), torch.full_like(start, math.inf)
+    for point, direction, size in zip(points, directions, image_size[::-1]):
+        parallel = direction.abs() < 1e-9  # the line stays inside along this axis
+        safe = torch.where(parallel, torch.ones_like(direction), direction)
+        enter, leave = (0 - point) / safe, (size - point) / safe
+        low = torch.where(parallel, low, torch.maximum(low, torch.minimum(enter, leave)))
+        high = torch.where(parallel, high, torch.minimum(high, torch.maximum(enter, leave)))
+    return start + low, start + high
+
+
+def _inside(regions: torch.Tensor, u: torch.Tensor, v: torch.Tensor,
+            image_size: Tuple[int, int], tolerance: float = 1e-4) -> torch.Tensor:
+    """Whether the region-frame point (u, v) lies in the image (boundary included)."""
+    x, y = _region_to_image(regions, u.unsqueeze(-1), v.unsqueeze(-1))
+    height, width = image_size
+    x, y = x.squeeze(-1), y.squeeze(-1)
+    return ((x >= -tolerance) & (x <= width + tolerance) & (y >= -tolerance)
+            & (y <= height + tolerance))
+
+
+def rotated_box_regions(boxes: torch.Tensor, angles: torch.Tensor,
+                        image_size: Tuple[int, int]) -> torch.Tensor:
+    """CIM reference's exemplar region of an axis-aligned box seen in a rotated image.
+
+    The reference rotates the image by ``angle`` (counter-clockwise on screen, canvas
+    expanded) and crops the axis-aligned bounding box of the rotated ``box``; in the
+    base image that crop is a rectangle turned by ``angle`` (the region's angle, which
+    turns clockwise on screen), centred on the box, of sides ``w|cos| + h|sin|`` by
+    ``w|sin| + h|cos|``: it covers more than the box. Where a corner of the crop falls
+    outside the image, the reference moves one of the crop's edges to the image
+    border along a pinwheel rule that depends on the sign of the angle:
+
+    * angle > 0: top-left out: the top edge goes down to the border at the left edge;
+      top-right out: the right edge goes to the border along the (new) top edge;
+      bottom-left out: the left edge goes to the border along the bottom edge;
+      (new) bottom-right out: the bottom edge goes to the border at the right edge;
+    * angle <= 0: top-left out: the left edge goes right to the border along the top
+      edge; top-right out: the top edge goes down to the border at the right edge;
+      bottom-left out: the bottom edge goes up to the border at the (new) left edge;
+      (new) bottom-right out: the right edge goes to the border along the bottom edge.
+
+    "Top", "left" etc. are in the rotated image (the region's own frame). The rule does
+    not guarantee that the crop lies inside the image; for angles within +-45 degrees
+    it does up to rounding (measured), and any part outside would repeat the border
+    pixels in :func:`crop_rotated_regions` where the reference fills zeros.
+
+    Args:
+        boxes (Tensor): (..., 4) ``(x0, y0, w, h)`` boxes in the image.
+        angles (Tensor): (...) rotations in radians.
+        image_size (tuple): (H, W) of the image.
+
+    Returns:
+        Tensor: (..., 5) regions ``(cx, cy, w, h, angle)``.
+    """
+    x0, y0, box_w, box_h = boxes.unbind(-1)
     cos, sin = angles.cos().abs(), angles.sin().abs()
-    return (widths * cos + heights * sin) / 2, (widths * sin + heights * cos) / 2
+    half_w, half_h = (box_w * cos + box_h * sin) / 2, (box_w * sin + box_h * cos) / 2
+    frame = torch.stack([x0 + box_w / 2, y0 + box_h / 2, 2 * half_w, 2 * half_h, angles], -1)
+    left, right, top, bottom = -half_w, half_w, -half_h, half_h
+
+    def out(u, v):
+        return ~_inside(frame, u, v, image_size)
+
+    def extent(u, v, along_u):
+        return _line_extent(frame, u, v, along_u, image_size)
+
+    # angle > 0
+    top_p = torch.where(out(left, top), extent(left, top, False)[0], top)
+    right_p = torch.where(out(right, top), extent(right, top_p, True)[1], right)
+    left_p = torch.where(out(left, bottom), extent(left, bottom, True)[0], left)
+    bottom_p = torch.where(out(right_p, bottom), extent(right_p, bottom, False)[1], bottom)
+    # angle <= 0
+    left_n = torch.where(out(left, top), extent(left, top, True)[0], left)
+    top_n = torch.where(out(right, top), extent(right, top, False)[0], top)
+    bottom_n = torch.where(out(left, bottom), extent(left_n, bottom, False)[1], bottom)
+    right_n = torch.where(out(right, bottom_n), extent(right, bottom_n, True)[1], right)
+
+    positive = angles > 0
+    left, right = torch.where(positive, left_p, left_n), torch.where(positive, right_p, right_n)
+    top, bottom = torch.where(positive, top_p, top_n), torch.where(positive, bottom_p, bottom_n)
+    cx, cy = _region_to_image(frame, ((left + right) / 2).unsqueeze(-1),
+                              ((top + bottom) / 2).unsqueeze(-1))
+    return torch.stack([cx.squeeze(-1), cy.squeeze(-1), right - left, bottom - top, angles],
+                       dim=-1)
 
 
 def sample_rotated_regions(num_images: int,
@@ -37,47 +188,18 @@ def sample_rotated_regions(num_images: int,
                            num_candidates: int = 10,
                            device: Optional[torch.device] = None,
                            generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """Sample rotated regions that lie entirely inside the image.
-
-    Each region's area is ``scale * H * W`` with ``scale ~ U(scale_range)``, its aspect
-    ratio ``h / w`` is log-uniform in ``ratio_range`` and its angle uniform in
-    ``angle_range`` (degrees). ``num_candidates`` (scale, ratio, angle) triples are drawn
-    per region at once and the first one whose rotated rectangle fits inside the image
-    is kept; when none fits, the first candidate is shrunk (same ratio and angle) until
-    it just fits. The centre is then uniform over all positions where the four corners
-    are inside the image.
+    """CIM's exemplar regions: :func:`sample_boxes`, angles uniform in ``angle_range``
+    (degrees), then :func:`rotated_box_regions`.
 
     Returns:
         Tensor: (num_images, num_regions, 5) regions ``(cx, cy, w, h, angle)``.
     """
-    height, width = image_size
-    shape = (num_images, num_regions, num_candidates)
-
-    def uniform(low: float, high: float) -> torch.Tensor:
-        return low + (high - low) * torch.rand(shape, device=device, generator=generator)
-
-    areas = uniform(*scale_range) * height * width
-    ratios = uniform(math.log(ratio_range[0]), math.log(ratio_range[1])).exp()
-    angles = uniform(*angle_range).deg2rad()
-    widths, heights = (areas / ratios).sqrt(), (areas * ratios).sqrt()
-    half_x, half_y = _half_extents(widths, heights, angles)
-    fits = (half_x <= width / 2) & (half_y <= height / 2)
-    chosen = fits.to(torch.uint8).argmax(-1, keepdim=True)  # first fitting, else 0
-
-    def pick(values: torch.Tensor) -> torch.Tensor:
-        return values.gather(-1, chosen).squeeze(-1)
-
-    widths, heights, angles = pick(widths), pick(heights), pick(angles)
-    half_x, half_y = pick(half_x), pick(half_y)
-    shrink = torch.minimum(width / 2 / half_x, height / 2 / half_y).clamp(max=1.0)
-    widths, heights = widths * shrink, heights * shrink
-    half_x, half_y = half_x * shrink, half_y * shrink
-
-    centre_x = half_x + (width - 2 * half_x) * torch.rand(
-        half_x.shape, device=device, generator=generator)
-    centre_y = half_y + (height - 2 * half_y) * torch.rand(
-        half_y.shape, device=device, generator=generator)
-    return torch.stack([centre_x, centre_y, widths, heights, angles], dim=-1)
+    boxes = sample_boxes(num_images, num_regions, image_size, scale_range, ratio_range,
+                         num_candidates, device, generator)
+    low, high = angle_range
+    angles = (low + (high - low) * torch.rand(
+        (num_images, num_regions), device=device, generator=generator)).deg2rad()
+    return rotated_box_regions(boxes, angles, image_size)
 
 
 def _region_to_image(regions: torch.Tensor, u: torch.Tensor,
@@ -117,24 +239,45 @@ def region_sampling_grid(regions: torch.Tensor, image_size: Tuple[int, int],
 
 
 def crop_rotated_regions(images: torch.Tensor, regions: torch.Tensor,
-                         out_size: Tuple[int, int], mode: str = 'bilinear') -> torch.Tensor:
+                         out_size: Tuple[int, int], mode: str = 'bilinear',
+                         antialias: bool = True) -> torch.Tensor:
     """Resample every region of every image upright, in ONE ``grid_sample`` call.
+
+    With ``antialias`` (default) the regions are first sampled at (at least) their own
+    pixel size, ``(ceil(max h), ceil(max w))`` over the batch, then resized to
+    ``out_size`` with antialiased bicubic interpolation (PIL's filter, what the
+    reference's ``resized_crop`` of a PIL image does), clamped to the images' value
+    range as PIL clamps. Without it, the output pixels are sampled directly, which
+    aliases regions much larger than ``out_size``.
 
     Args:
         images (Tensor): (B, C, H, W) float images.
         regions (Tensor): (B, N, 5) regions inside the images.
         out_size (tuple): (out_h, out_w).
+        mode (str): ``grid_sample`` interpolation. Defaults to 'bilinear'.
+        antialias (bool): sample at the regions' resolution, then resize
+            antialiased. Defaults to True.
 
     Returns:
         Tensor: (B, N, C, out_h, out_w) crops.
     """
     batch, num_regions = regions.shape[:2]
-    out_h, out_w = out_size
-    grid = region_sampling_grid(regions, images.shape[-2:], out_size)
+    sample_size = out_size
+    if antialias and regions.numel():
+        largest = regions[..., 2:4].detach().flatten(0, 1).amax(0).ceil().int().tolist()
+        sample_size = (max(out_size[0], largest[1]), max(out_size[1], largest[0]))
+    sample_h, sample_w = sample_size
+    grid = region_sampling_grid(regions, images.shape[-2:], sample_size)
     # The N regions of an image are stacked vertically into one tall grid.
-    crops = F.grid_sample(images, grid.reshape(batch, num_regions * out_h, out_w, 2),
+    crops = F.grid_sample(images, grid.reshape(batch, num_regions * sample_h, sample_w, 2),
                           mode=mode, padding_mode='border', align_corners=False)
-    return crops.view(batch, -1, num_regions, out_h, out_w).transpose(1, 2)
+    crops = crops.view(batch, -1, num_regions, sample_h, sample_w).transpose(1, 2)
+    if tuple(sample_size) == tuple(out_size):
+        return crops
+    resized = F.interpolate(crops.flatten(0, 1), size=tuple(out_size), mode='bicubic',
+                            align_corners=False, antialias=True)
+    resized = resized.clamp(images.amin(), images.amax())
+    return resized.view(batch, num_regions, *resized.shape[1:])
 
 
 def rasterize_regions(regions: torch.Tensor, image_size: Tuple[int, int],

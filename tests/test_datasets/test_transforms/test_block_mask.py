@@ -27,6 +27,22 @@ def test_mask_ratio_and_registry():
     assert int(generator({})['mask'].sum()) == 98
 
 
+def test_inexact_masks_stop_when_no_block_fits():
+    """exact=False (BEiT / iBOT): never above the unrounded budget, often below; blocks
+    may be drawn larger than the budget left (min_num_patches above it)."""
+    np.random.seed(3)
+    generator = BlockwiseMaskGenerator(input_size=14, mask_ratio=0.3, min_num_patches=16,
+                                       exact=False)
+    assert generator.budget == pytest.approx(0.3 * 196)
+    counts = np.array([generator.generate().sum() for _ in range(300)])
+    assert counts.max() <= 58 and counts.min() > 0
+    assert (counts < 58).mean() > 0.25
+    BlockwiseMaskGenerator(input_size=14, num_masking_patches=10, min_num_patches=16,
+                           exact=False)  # allowed: iBOT draws U(16, 10)
+    with pytest.raises(ValueError, match='min_num_patches'):
+        BlockwiseMaskGenerator(input_size=14, num_masking_patches=10, min_num_patches=16)
+
+
 def test_masks_are_blocks_not_scattered_patches():
     """With one block per mask (count = a block area), the mask is a filled rectangle."""
     np.random.seed(1)

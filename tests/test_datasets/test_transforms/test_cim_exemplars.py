@@ -25,7 +25,8 @@ def test_outputs_shapes_and_exact_maps():
     maps = results['correlation_maps']
     assert maps.shape == (5, 64, 64) and set(np.unique(maps)) <= {0, 1}
     area = maps.reshape(5, -1).mean(1)
-    assert ((area > 0.03) & (area < 0.5)).all()  # scale range (0.05, 0.48) +- raster
+    # box scale (0.05, 0.48), grown to its rotated bounding box (up to ~0.65) +- raster
+    assert ((area > 0.03) & (area < 0.7)).all()
 
 
 def test_constant_image_gives_constant_exemplars_without_fill():

@@ -10,12 +10,12 @@ from mmengine.hooks import Hook
 from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 from mmengine.runner import Runner
-from mmpretrain.models.utils import build_2d_sincos_position_embedding
 
 from mmssl_ext.engine.hooks import TargetUpdateHook
+from mmssl_ext.models.utils import sincos_2d_table
 from mmssl_ext.registry import MODELS
 
-TINY_VIT = dict(type='MoCoV3ViT',
+TINY_VIT = dict(type='CIMViT',
                 arch=dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64),
                 img_size=32, patch_size=8, stop_grad_conv1=True, out_type='raw')
 TINY_RESNET = dict(type='CIMResNet', depth=18, stem_channels=8, base_channels=8)
@@ -73,7 +73,7 @@ def test_vit_encoders_token_geometry_and_frozen_embeddings():
     assert model.backbone(exemplars.flatten(0, 1))[-1].shape == (2, 1 + 4 * 4, 32)
     assert model.target_encoder(contexts)[-1].shape == (1, 1 + 10 * 10, 32)
     # fixed 14x14 sin-cos table with a zero class slot, resized per input by the ViT
-    table = build_2d_sincos_position_embedding(14, 32, cls_token=True)
+    table = sincos_2d_table((14, 14), 32)
     torch.testing.assert_close(model.backbone.pos_embed.data, table)
     assert not model.backbone.pos_embed.requires_grad
     assert not model.backbone.patch_embed.projection.weight.requires_grad

@@ -1,4 +1,6 @@
 """ContextEncoderViT: visible-only encoding equals mmpretrain's CAE encoder; chain to BEiTViT."""
+import math
+
 import pytest
 import torch
 from mmpretrain.models.backbones import BEiTViT
@@ -91,3 +93,25 @@ def test_unequal_mask_counts_are_refused():
     mask[0, mask[0].nonzero()[0]] = False
     with pytest.raises(ValueError, match='same number of masked patches'):
         encoder(torch.randn(2, 3, 32, 32), mask)
+
+
+def _reference_truncated_std(std):
+    """Std of N(0, std^2) cut at +-std (the reference's trunc_normal_, a=-std, b=std):
+    std * sqrt(1 - 2 phi(1) / (2 Phi(1) - 1))."""
+    phi = math.exp(-0.5) / math.sqrt(2 * math.pi)
+    mass = math.erf(1 / math.sqrt(2))
+    return std * math.sqrt(1 - 2 * phi / mass)
+
+
+def test_init_truncates_at_one_std_as_the_reference():
+    """Class token and patch-embedding conv: N(0, 0.02) cut at +-0.02 (std 0.0108); an
+    untruncated draw (mmengine's default bounds +-2) has std 0.02."""
+    torch.manual_seed(0)
+    encoder = ContextEncoderViT(arch=dict(ARCH, embed_dims=256), img_size=32, patch_size=8)
+    encoder.init_weights()
+    weight = encoder.patch_embed.projection.weight  # 49152 draws
+    assert weight.abs().max().item() <= 0.02
+    assert weight.std().item() == pytest.approx(_reference_truncated_std(0.02), rel=0.02)
+    assert encoder.cls_token.abs().max().item() <= 0.02
+    assert encoder.cls_token.std().item() < 0.015  # 256 draws; untruncated: 0.02
+    assert not encoder.patch_embed.projection.bias.any()

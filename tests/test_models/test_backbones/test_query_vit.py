@@ -1,6 +1,7 @@
 """QueryViT: plain ViT without queries; the query stream never changes global tokens."""
 import pytest
 import torch
+import torch.nn.functional as F
 from mmpretrain.models.backbones import VisionTransformer
 
 from mmssl_ext.models.backbones import QueryViT
@@ -93,3 +94,57 @@ def test_ibot_initialisation():
     assert abs(ffn.weight.std().item() - 0.02) < 0.004  # xavier would give ~0.12
     assert not ffn.bias.any() and torch.equal(model.layers[1].ln2.weight, torch.ones(48))
     assert model.cls_token.abs().sum() > 0
+
+
+@pytest.mark.parametrize('rule', ['scale_factor', 'size'])
+def test_query_crop_pos_table_follows_the_reference_resize(rule):
+    """The teacher's query crops (4x4 grid here, 6x6 at 96 / 224 px) get the table the
+    reference's interpolate_pos_encoding makes: bicubic, scale_factor (n + 0.1) / N."""
+    torch.manual_seed(0)
+    model = QueryViT(arch=ARCH, img_size=64, patch_size=8, out_type='raw', pos_resize=rule)
+    model.init_weights()
+    model.patch_embed.projection.weight.data.zero_()
+    model.patch_embed.projection.bias.data.zero_()
+    model.cls_token.data.zero_()
+    seen = []
+    model.drop_after_pos.register_forward_hook(lambda module, args, out: seen.append(args[0]))
+    with torch.no_grad():
+        model.forward_tokens(torch.zeros(1, 3, 32, 32))
+    cells = sincos_2d_table((8, 8), 48)[:, 1:].reshape(1, 8, 8, 48).permute(0, 3, 1, 2)
+    if rule == 'scale_factor':
+        cells = F.interpolate(cells, scale_factor=(4.1 / 8, 4.1 / 8), mode='bicubic')
+    else:
+        cells = F.interpolate(cells, size=(4, 4), mode='bicubic', align_corners=False)
+    expected = cells.flatten(2).transpose(1, 2)
+    torch.testing.assert_close(seen[0][:, 1:], expected, rtol=1e-5, atol=1e-6)
+    assert not seen[0][:, 0].any()
+
+
+def test_bad_pos_resize_is_named():
+    with pytest.raises(ValueError, match='pos_resize'):
+        QueryViT(arch=ARCH, img_size=32, patch_size=8, pos_resize='bilinear')
+
+
+def test_drop_path_is_drawn_separately_per_stream():
+    """The reference applies drop path to the global and the query branch in separate
+    calls: with p = 0.5 the two streams of a sample disagree for about half of the
+    samples (2 p (1 - p)); a decision shared by both streams never disagrees."""
+    torch.manual_seed(0)
+    model = QueryViT(arch=dict(ARCH, num_layers=2), img_size=32, patch_size=8,
+                     out_type='raw', drop_path_rate=1.0)  # layer 1: p = 1.0 ...
+    model.init_weights()
+    model.train()
+    decisions = {'attn': [], 'ffn': []}
+    for name, drop_path in (('attn', model.layers[1].attn.out_drop),
+                            ('ffn', model.layers[1].ffn.dropout_layer)):
+        drop_path.drop_prob = 0.5  # ... set to 0.5
+        drop_path.register_forward_hook(
+            lambda module, args, out, name=name: decisions[name].append(
+                out.flatten(1).abs().sum(1) == 0))
+    with torch.no_grad():
+        model.forward_tokens(torch.randn(400, 3, 32, 32), None, torch.rand(400, 4, 2) * 4)
+    for name, (global_dropped, query_dropped) in decisions.items():
+        assert global_dropped.float().mean().item() == pytest.approx(0.5, abs=0.08)
+        assert query_dropped.float().mean().item() == pytest.approx(0.5, abs=0.08)
+        disagree = (global_dropped != query_dropped).float().mean().item()
+        assert disagree == pytest.approx(0.5, abs=0.08), name

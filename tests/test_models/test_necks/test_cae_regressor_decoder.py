@@ -74,3 +74,18 @@ def test_visible_tokens_are_the_memory_of_every_regressor_layer_unchanged():
 def test_bad_depths_fail_at_build(name):
     with pytest.raises(ValueError, match=name):
         CAERegressorDecoder(embed_dims=C, num_heads=HEADS, **{name: 0})
+
+
+def test_mask_token_is_truncated_at_one_std_as_the_reference():
+    """N(0, 0.02) cut at +-0.02 (timm's trunc_normal_ with a=-std, b=std)."""
+    tokens = []
+    for seed in range(8):
+        torch.manual_seed(seed)
+        neck = CAERegressorDecoder(num_patches_side=GRID, embed_dims=256, num_heads=HEADS,
+                                   out_channels=8, regressor_depth=1, decoder_depth=1)
+        neck.init_weights()
+        tokens.append(neck.mask_token.detach().flatten())
+    token = torch.cat(tokens)  # 2048 draws
+    assert token.abs().max().item() <= 0.02
+    # std of the cut normal: 0.02 * sqrt(1 - 2 phi(1) / (2 Phi(1) - 1)) = 0.0108
+    assert token.std().item() == pytest.approx(0.0108, rel=0.04)
