@@ -118,7 +118,7 @@ def message_hub():
 
 
 def test_ema_alignment_encoder_option(message_hub):
-    model = build_cae(alignment_encoder='ema', momentum=0.5)
+    model = build_cae(alignment_encoder='ema', base_momentum=0.5)
     ema = model.target_encoder.module
     for online, target in zip(model.backbone.parameters(), ema.parameters()):
         torch.testing.assert_close(online, target)
@@ -142,7 +142,7 @@ def test_update_target_needs_the_ema_option():
 
 @pytest.mark.parametrize('kwargs,name', [
     (dict(alignment_encoder='teacher'), 'alignment_encoder'),
-    (dict(momentum=1.5), 'momentum'),
+    (dict(base_momentum=1.5), 'base_momentum'),
     (dict(neck=dict(type='CAERegressorDecoder', num_patches_side=GRID, embed_dims=32,
                     num_heads=4, out_channels=100)), 'out_channels'),
     (dict(neck=dict(type='CAERegressorDecoder', num_patches_side=GRID, embed_dims=64,

@@ -5,8 +5,8 @@ import pytest
 import torch
 from shapely.geometry import Point, Polygon
 
-from mmssl_ext.models.utils import (crop_rotated_regions, rasterize_regions,
-                                    sample_rotated_regions)
+from mmssl_ext.structures import (crop_rotated_regions, rasterize_regions,
+                                  sample_rotated_regions)
 
 
 def _corners(region):
