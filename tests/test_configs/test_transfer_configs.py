@@ -102,9 +102,11 @@ def test_vit_upernet_recipe(path):
     assert cfg.model.backbone.drop_path_rate == 0.1
     if _algo(path) == 'cae':  # CAE fine-tunes with a relative position bias per block
         assert cfg.model.backbone.use_rel_pos_bias and cfg.model.backbone.img_size == 512
-    assert cfg.model.neck.type == 'ViTFeaturePyramid'
-    head = cfg.model.decode_head
     dims, channels = (384, 512) if 'vit-s' in path else (768, 768)
+    neck = cfg.model.neck  # mmseg's own pyramid for segmentation
+    assert (neck.type, neck.embed_dim, neck.rescales) == ('Feature2Pyramid', dims,
+                                                          [4, 2, 1, 0.5])
+    head = cfg.model.decode_head
     assert (head.type, head.in_channels, head.channels) == ('UPerHead', [dims] * 4, channels)
     assert cfg.model.auxiliary_head.type == 'FCNHead'
     assert cfg.model.test_cfg.mode == 'slide' and cfg.model.test_cfg.crop_size == (512, 512)
