@@ -382,8 +382,12 @@ def test_demo_transfer_trains_and_evaluates(path, demo_pretrain_checkpoints, dem
     assert f' in model from: {checkpoint}' in log
     assert 'Iter(train) [4/4]' in log
     final = log[log.rindex('Iter(val)'):]
-    for metric in metrics:  # COCO AP in [0, 1], mmseg's IoU / accuracy in percent
-        value = float(re.search(rf'{re.escape(metric)}: (\S+)', final).group(1))
-        assert 0 <= value <= (100 if 'upernet' in path else 1), (metric, value)
+    values = {metric: float(re.search(rf'{re.escape(metric)}: (\S+)', final).group(1))
+              for metric in metrics}
+    if 'upernet' in path:  # per class IoU = TP / (TP + FP + FN) <= TP / (TP + FN)
+        assert 0 <= values['mIoU'] <= values['mAcc'] <= 100, values
+    for kind in ('bbox', 'segm') if 'upernet' not in path else ():
+        ap = [values[f'coco/{kind}_mAP{suffix}'] for suffix in ('_75', '', '_50')]
+        assert 0 <= min(ap) and ap[0] <= ap[2] and ap[1] <= ap[2] <= 1, values
     checkpoint = torch.load(tmp_path / 'iter_4.pth', weights_only=True)
     assert checkpoint['meta']['iter'] == 4
