@@ -17,6 +17,19 @@ def load_tool(path):
     return module
 
 
+@pytest.fixture
+def message_hub():
+    """A fresh current MessageHub at iteration 0 of 10 (EMA schedules read both)."""
+    import uuid
+
+    from mmengine.logging import MessageHub
+
+    hub = MessageHub.get_instance(f'test-{uuid.uuid4().hex}')
+    hub.update_info('max_iters', 10)
+    hub.update_info('iter', 0)
+    return hub
+
+
 @pytest.fixture(scope='session')
 def demo_data_root(tmp_path_factory):
     """The demo data sets (tools/dataset_converters/make_demo_data.py), built once per

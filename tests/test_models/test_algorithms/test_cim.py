@@ -57,14 +57,6 @@ def loss_args(contexts, exemplars, maps):
     return [contexts, exemplars], [DataSample(correlation_maps=m) for m in maps]
 
 
-@pytest.fixture
-def message_hub():
-    hub = MessageHub.get_instance(f'test-cim-{uuid.uuid4().hex}')
-    hub.update_info('max_iters', 10)
-    hub.update_info('iter', 0)
-    return hub
-
-
 def target_and_online(model):
     online = dict(model.backbone.named_parameters())
     return {name: (param, online[name]) for name, param in

@@ -1,10 +1,8 @@
 """ContextAutoencoder: pixel and token targets, alignment target without gradient, EMA
 option, overfitting a fixed batch, build-time checks."""
-import uuid
 
 import pytest
 import torch
-from mmengine.logging import MessageHub
 from mmpretrain.structures import DataSample
 
 from mmssl_ext.models.utils.patch_pixels import normalized_patch_pixels
@@ -107,14 +105,6 @@ def test_overfitting_a_fixed_batch_lowers_both_terms():
     first, last = history[0], history[-1]
     assert last['loss_main'] < 0.5 * first['loss_main']
     assert last['loss_align'] < first['loss_align']
-
-
-@pytest.fixture
-def message_hub():
-    hub = MessageHub.get_instance(f'test-cae-{uuid.uuid4().hex}')
-    hub.update_info('max_iters', 10)
-    hub.update_info('iter', 0)
-    return hub
 
 
 def test_ema_alignment_encoder_option(message_hub):

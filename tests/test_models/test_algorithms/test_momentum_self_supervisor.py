@@ -2,13 +2,11 @@
 EMA rule exactly in one fused update, and move once per optimizer step under gradient
 accumulation."""
 import math
-import uuid
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
-from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 
@@ -83,14 +81,6 @@ def _batch(algo):
     return [randn(2, 3, 64, 64), randn(2, 3, 64, 64)], [
         DataSample(crop_boxes=np.asarray(c, np.float32), metainfo=dict(flip=f))
         for c, f in zip(crops, (False, True))]
-
-
-@pytest.fixture
-def message_hub():
-    hub = MessageHub.get_instance(f'test-momentum-{uuid.uuid4().hex}')
-    hub.update_info('max_iters', 10)
-    hub.update_info('iter', 0)
-    return hub
 
 
 def _pairs(model):
