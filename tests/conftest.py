@@ -1,12 +1,40 @@
+import importlib.util
+import os.path as osp
+
 import pytest
 import torch
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def load_tool(path):
+    """Import a script under tools/ (e.g. 'tools/dataset_converters/make_demo_data.py')
+    as a module of its own, without putting tools/ on sys.path."""
+    name = 'mmssl_tool_' + osp.splitext(path)[0].replace('/', '_')
+    spec = importlib.util.spec_from_file_location(name, osp.join(ROOT, path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def message_hub():
+    """A fresh current MessageHub at iteration 0 of 10 (EMA schedules read both)."""
+    import uuid
+
+    from mmengine.logging import MessageHub
+
+    hub = MessageHub.get_instance(f'test-{uuid.uuid4().hex}')
+    hub.update_info('max_iters', 10)
+    hub.update_info('iter', 0)
+    return hub
 
 
 @pytest.fixture(scope='session')
 def demo_data_root(tmp_path_factory):
-    """The demo data sets (mmssl_ext.datasets.demo_data), built once per test session."""
-    from mmssl_ext.datasets.demo_data import build_demo_data
-
+    """The demo data sets (tools/dataset_converters/make_demo_data.py), built once per
+    test session."""
+    build_demo_data = load_tool('tools/dataset_converters/make_demo_data.py').build_demo_data
     root = tmp_path_factory.mktemp('demo_data')
     build_demo_data(str(root), num_unlabeled=30)
     return root

@@ -7,4 +7,4 @@ _base_ = ['./vit-b_300e_in1k.py']
 
 model = dict(
     backbone=dict(_delete_=True, type='CIMResNet', depth=50),
-    neck=dict(in_channels=2048, context_grid=(5, 5)))
+    neck=dict(in_channels=2048))

@@ -10,6 +10,3 @@ _base_ = [
 
 train_dataloader = dict(batch_size=256)
 optim_wrapper = dict(accumulative_counts=2)
-
-# The EMA target moves once per optimizer step (after it).
-custom_hooks = [dict(type='TargetUpdateHook')]

@@ -12,7 +12,7 @@ model = dict(
     backbone=dict(
         arch=dict(_delete_=True, embed_dims=96, num_layers=4, num_heads=3, feedforward_channels=384),
         img_size=96),
-    neck=dict(in_channels=96, embed_dims=64, num_heads=4, context_grid=(4, 4)))
+    neck=dict(in_channels=96, embed_dims=64, num_heads=4))
 
 data_preprocessor = dict(
     sampler=dict(base_size=96, context_size=64, exemplar_size=32, num_exemplars=4))
@@ -47,5 +47,4 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=80)
 default_hooks = dict(
     logger=dict(interval=7),
     checkpoint=dict(interval=20, max_keep_ckpts=2))
-custom_hooks = [dict(type='TargetUpdateHook')]
 auto_scale_lr = dict(base_batch_size=16)

@@ -47,6 +47,8 @@ param_scheduler = [
          by_epoch=True, begin=0, end=max_epochs, convert_to_iter_based=True),
 ]
 train_cfg = dict(max_epochs=max_epochs)
+# the model base's hooks with a shorter teacher-temperature warm-up (a list is replaced
+# as a whole)
 custom_hooks = [
     dict(type='TargetUpdateHook'),
     dict(type='TeacherTempWarmupHook', start=0.04, end=0.07, warmup_epochs=8),

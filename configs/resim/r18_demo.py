@@ -47,5 +47,4 @@ train_cfg = dict(max_epochs=40)
 default_hooks = dict(
     logger=dict(interval=6),
     checkpoint=dict(interval=10, max_keep_ckpts=2))
-custom_hooks = [dict(type='TargetUpdateHook')]
 auto_scale_lr = dict(base_batch_size=8)

@@ -5,5 +5,3 @@ _base_ = [
     '../_base_/schedules/resim_sgd_coslr-200e.py',
     '../_base_/default_runtime.py',
 ]
-
-custom_hooks = [dict(type='TargetUpdateHook')]

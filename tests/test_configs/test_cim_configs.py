@@ -96,7 +96,9 @@ def test_cpu_sampling_pipeline_feeds_the_preprocessor(demo_data_root):
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     batch = default_collate([dataset[0], dataset[1]])
     preprocessor = MODELS.build(cfg.data_preprocessor)
-    contexts, exemplars, maps = preprocessor(batch, True)['inputs']
+    out = preprocessor(batch, True)
+    contexts, exemplars = out['inputs']
+    maps = torch.stack([sample.correlation_maps for sample in out['data_samples']])
     assert contexts.shape == (2, 3, 160, 160) and exemplars.shape == (2, 6, 3, 64, 64)
     assert maps.shape == (2, 6, 160, 160) and maps.dtype == torch.long
 

@@ -102,9 +102,11 @@ def test_vit_upernet_recipe(path):
     assert cfg.model.backbone.drop_path_rate == 0.1
     if _algo(path) == 'cae':  # CAE fine-tunes with a relative position bias per block
         assert cfg.model.backbone.use_rel_pos_bias and cfg.model.backbone.img_size == 512
-    assert cfg.model.neck.type == 'ViTFeaturePyramid'
-    head = cfg.model.decode_head
     dims, channels = (384, 512) if 'vit-s' in path else (768, 768)
+    neck = cfg.model.neck  # mmseg's own pyramid for segmentation
+    assert (neck.type, neck.embed_dim, neck.rescales) == ('Feature2Pyramid', dims,
+                                                          [4, 2, 1, 0.5])
+    head = cfg.model.decode_head
     assert (head.type, head.in_channels, head.channels) == ('UPerHead', [dims] * 4, channels)
     assert cfg.model.auxiliary_head.type == 'FCNHead'
     assert cfg.model.test_cfg.mode == 'slide' and cfg.model.test_cfg.crop_size == (512, 512)
@@ -380,8 +382,12 @@ def test_demo_transfer_trains_and_evaluates(path, demo_pretrain_checkpoints, dem
     assert f' in model from: {checkpoint}' in log
     assert 'Iter(train) [4/4]' in log
     final = log[log.rindex('Iter(val)'):]
-    for metric in metrics:  # COCO AP in [0, 1], mmseg's IoU / accuracy in percent
-        value = float(re.search(rf'{re.escape(metric)}: (\S+)', final).group(1))
-        assert 0 <= value <= (100 if 'upernet' in path else 1), (metric, value)
+    values = {metric: float(re.search(rf'{re.escape(metric)}: (\S+)', final).group(1))
+              for metric in metrics}
+    if 'upernet' in path:  # per class IoU = TP / (TP + FP + FN) <= TP / (TP + FN)
+        assert 0 <= values['mIoU'] <= values['mAcc'] <= 100, values
+    for kind in ('bbox', 'segm') if 'upernet' not in path else ():
+        ap = [values[f'coco/{kind}_mAP{suffix}'] for suffix in ('_75', '', '_50')]
+        assert 0 <= min(ap) and ap[0] <= ap[2] and ap[1] <= ap[2] <= 1, values
     checkpoint = torch.load(tmp_path / 'iter_4.pth', weights_only=True)
     assert checkpoint['meta']['iter'] == 4

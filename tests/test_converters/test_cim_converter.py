@@ -49,7 +49,7 @@ def _our_cim(cfg):
         backbone=dict(type='CIMViT', arch=_vit_arch(cfg), img_size=cfg['img'],
                       patch_size=cfg['patch'], stop_grad_conv1=True, out_type='raw'),
         neck=dict(type='CIMNeck', in_channels=cfg['dim'], embed_dims=cfg['dec_dim'],
-                  num_heads=cfg['dec_heads'], context_grid=(_grid(cfg), _grid(cfg))),
+                  num_heads=cfg['dec_heads']),
         head=dict(type='CIMHead')))
 
 

@@ -21,8 +21,7 @@ def _cim_checkpoint(path):
         type='CIM',
         backbone=dict(type='MoCoV3ViT', arch=ARCH, img_size=64, patch_size=16,
                       stop_grad_conv1=True, out_type='raw'),
-        neck=dict(type='CIMNeck', in_channels=32, embed_dims=16, num_heads=2,
-                  context_grid=(3, 3)),
+        neck=dict(type='CIMNeck', in_channels=32, embed_dims=16, num_heads=2),
         head=dict(type='CIMHead')))
     model.init_weights()
     with torch.no_grad():

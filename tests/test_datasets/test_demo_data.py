@@ -7,7 +7,9 @@ import pytest
 from pycocotools.coco import COCO
 from scipy import ndimage
 
-from mmssl_ext.datasets.demo_data import build_demo_data
+from conftest import load_tool
+
+build_demo_data = load_tool('tools/dataset_converters/make_demo_data.py').build_demo_data
 
 
 def _digest(root):

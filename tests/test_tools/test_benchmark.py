@@ -9,11 +9,13 @@ import time
 
 import pytest
 import torch
-
-from mmssl_ext.utils.benchmark import (benchmark, build_runner, measure_data_pipeline,
-                                       measure_training_steps)
+from conftest import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+benchmark_steps = load_tool('tools/analysis_tools/benchmark_steps.py')
+benchmark, build_runner = benchmark_steps.benchmark, benchmark_steps.build_runner
+measure_data_pipeline = benchmark_steps.measure_data_pipeline
+measure_training_steps = benchmark_steps.measure_training_steps
 CONFIG = osp.join(ROOT, 'tests', 'data', 'configs', 'tiny_mae.py')
 CIM_DEMO_CONFIG = osp.join(ROOT, 'configs', 'cim', 'vit-t_demo.py')
 PQCL_DEMO_CONFIG = osp.join(ROOT, 'configs', 'pqcl', 'vit-t_demo.py')

@@ -8,7 +8,7 @@
         [--max-wait-fraction 0.05] [--flops] [--sdpa-backends flash,efficient]
         [--cfg-options k=v ...]
 
-One config: prints one JSON object (see mmssl_ext/utils/benchmark.py for what is timed).
+One config: prints one JSON object (see benchmark_steps.py beside this script for what is timed).
 Every timed step is watched by ``load_monitor.LoadMonitor``: the report's ``steps`` hold
 each step's own CPU time, run-queue wait and the machine's foreign load, ``load``
 summarises them, and a step another process disturbed is re-run up to ``--retries``
@@ -37,7 +37,7 @@ from load_monitor import LoadMonitor
 from mmengine.config import DictAction
 from mmengine.dist import get_rank
 
-from mmssl_ext.utils.benchmark import benchmark
+from benchmark_steps import benchmark
 
 RATIO_KEYS = ('step_time_median_s', 'images_per_s', 'peak_memory_mb')
 

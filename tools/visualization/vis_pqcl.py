@@ -22,7 +22,7 @@ from mmengine.runner import load_checkpoint
 
 import mmssl_ext  # noqa: F401
 from mmpretrain.registry import MODELS, TRANSFORMS
-from mmssl_ext.models.utils import query_patch_coords
+from mmssl_ext.structures import query_patch_coords
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402

@@ -19,8 +19,10 @@ model = dict(
         embed_dims=512,
         num_heads=16,
         depth=1,
-        mlp_ratio=4.,
-        context_grid=(10, 10)),
+        mlp_ratio=4.),
     head=dict(type='CIMHead', loss_weight=1.0),
     base_momentum=0.01,
     end_momentum=0.0)
+
+# The momentum target moves once after every optimizer step (the model's update_target).
+custom_hooks = [dict(type='TargetUpdateHook')]

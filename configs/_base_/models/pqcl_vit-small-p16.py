@@ -32,3 +32,13 @@ model = dict(
     center_momentum=0.9,
     base_momentum=0.004,
     end_momentum=0.0)
+
+# The recipe's hooks: teacher EMA after every optimizer step, teacher temperature
+# 0.04 -> 0.07 over 30 epochs, last layer frozen in epoch 0, per-parameter gradient
+# clipping at 3.0 (iBOT).
+custom_hooks = [
+    dict(type='TargetUpdateHook'),
+    dict(type='TeacherTempWarmupHook', start=0.04, end=0.07, warmup_epochs=30),
+    dict(type='FreezeLastLayerHook', epochs=1),
+    dict(type='PerParamGradClipHook', max_norm=3.0),
+]

@@ -37,3 +37,6 @@ model = dict(
         projection=True,
         proj_channels=128,
         loss=dict(type='RegionInfoNCELoss', temperature=0.2, loss_weight=1.0)))
+
+# The momentum target moves once after every optimizer step (the model's update_target).
+custom_hooks = [dict(type='TargetUpdateHook')]

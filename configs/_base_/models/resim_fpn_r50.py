@@ -17,3 +17,6 @@ model = dict(
         windows=(32, 48),
         window_strides=(24, 32),
         level_names=('p3', 'p4')))
+
+# The momentum target moves once after every optimizer step (the model's update_target).
+custom_hooks = [dict(type='TargetUpdateHook')]

@@ -4,8 +4,8 @@
 # paper's text says the learning rate ramps up over 30 epochs. We keep the code's 10.
 # Weight decay cosine 0.04 -> 0.4 per iteration (eta_min_ratio=10 keeps the groups
 # without decay at 0); 1-D parameters (biases, norms) are not decayed, as in iBOT.
-# Per-parameter gradient clipping at 3.0, last layer frozen in epoch 0, teacher
-# temperature 0.04 -> 0.07 over 30 epochs, teacher EMA after every optimizer step.
+# The hooks of the recipe (teacher EMA, teacher temperature warm-up, frozen last layer,
+# per-parameter clipping) come with the model: _base_/models/pqcl_vit-small-p16.py.
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=5e-4 * 1024 / 256, betas=(0.9, 0.999),
@@ -24,10 +24,4 @@ param_scheduler = [
 ]
 
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
-custom_hooks = [
-    dict(type='TargetUpdateHook'),
-    dict(type='TeacherTempWarmupHook', start=0.04, end=0.07, warmup_epochs=30),
-    dict(type='FreezeLastLayerHook', epochs=1),
-    dict(type='PerParamGradClipHook', max_norm=3.0),
-]
 auto_scale_lr = dict(base_batch_size=1024)

@@ -22,6 +22,6 @@ model = dict(
         out_type='featmap',
         final_norm=False,
         init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.')),
-    neck=dict(embed_dims=embed_dims),
+    neck=dict(embed_dim=embed_dims),
     decode_head=dict(in_channels=[embed_dims] * 4),
     auxiliary_head=dict(in_channels=embed_dims))

@@ -11,6 +11,6 @@ model = dict(
         img_size=96,
         out_indices=(0, 1, 2, 3),
         drop_path_rate=0.0),
-    neck=dict(embed_dims=embed_dims),
+    neck=dict(embed_dim=embed_dims),
     decode_head=dict(in_channels=[embed_dims] * 4),
     auxiliary_head=dict(in_channels=embed_dims))

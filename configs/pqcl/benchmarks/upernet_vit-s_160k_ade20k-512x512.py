@@ -6,6 +6,6 @@ _base_ = ['./upernet_vit-b_160k_ade20k-512x512.py']
 embed_dims = 384
 model = dict(
     backbone=dict(arch='deit-small'),
-    neck=dict(embed_dims=embed_dims),
+    neck=dict(embed_dim=embed_dims),
     decode_head=dict(in_channels=[embed_dims] * 4, channels=512),
     auxiliary_head=dict(in_channels=embed_dims))

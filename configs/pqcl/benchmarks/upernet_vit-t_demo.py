@@ -13,6 +13,6 @@ model = dict(
         out_indices=(0, 1, 2, 3),
         drop_path_rate=0.0,
         init_cfg=dict(prefix='teacher_backbone.module.')),
-    neck=dict(embed_dims=embed_dims),
+    neck=dict(embed_dim=embed_dims),
     decode_head=dict(in_channels=[embed_dims] * 4),
     auxiliary_head=dict(in_channels=embed_dims))

@@ -6,8 +6,9 @@ import torch
 from mmcv.transforms import BaseTransform
 from mmpretrain.structures import DataSample
 
-from mmssl_ext.models.utils import BatchPhotometricAugment, CIMExemplarSampler
 from mmssl_ext.registry import TRANSFORMS
+from .batch_augment import BatchPhotometricAugment
+from .cim_exemplar_sampler import CIMExemplarSampler
 
 
 @TRANSFORMS.register_module()
@@ -76,13 +77,15 @@ class SampleCIMExemplars(BaseTransform):
 
 @TRANSFORMS.register_module()
 class PackCIMInputs(BaseTransform):
-    """Pack the CPU path's output: inputs = [context (3, Hc, Wc), exemplars (N, 3, He, We),
-    maps (N, Hc, Wc)] uint8 tensors, which ``default_collate`` batches."""
+    """Pack the CPU path's output: inputs = [context (3, Hc, Wc), exemplars (N, 3, He,
+    We)] uint8 tensors, which ``default_collate`` batches; the data sample carries the
+    (N, Hc, Wc) uint8 ``correlation_maps``."""
 
     def transform(self, results: dict) -> dict:
         context = torch.from_numpy(np.ascontiguousarray(results['img'])).permute(2, 0, 1)
         exemplars = torch.from_numpy(results['exemplars']).permute(0, 3, 1, 2).contiguous()
-        maps = torch.from_numpy(results['correlation_maps'])
         data_sample = DataSample(metainfo={
             k: results[k] for k in ('img_path', 'ori_shape', 'img_shape') if k in results})
-        return dict(inputs=[context, exemplars, maps], data_samples=data_sample)
+        data_sample.set_field(torch.from_numpy(results['correlation_maps']),
+                              'correlation_maps')
+        return dict(inputs=[context, exemplars], data_samples=data_sample)

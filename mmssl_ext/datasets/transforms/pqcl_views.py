@@ -8,8 +8,8 @@ from mmcv.transforms import BaseTransform
 from mmpretrain.datasets.transforms import RandomResizedCrop
 from mmpretrain.structures import DataSample
 
-from mmssl_ext.models.utils.query_positions import query_patch_coords
 from mmssl_ext.registry import TRANSFORMS
+from mmssl_ext.structures import query_patch_coords
 from .block_mask import BlockwiseMaskGenerator
 
 
@@ -185,13 +185,15 @@ class PQCLViews(BaseTransform):
 @TRANSFORMS.register_module()
 class PackPQCLInputs(BaseTransform):
     """Pack :class:`PQCLViews`' output: inputs = [global views (G, 3, S, S) uint8,
-    query crops (Q, 3, s, s) uint8, query coords (G, Q, n, 2) float, masks (G, H, W)
-    bool], which ``default_collate`` batches; boxes and flips go to the metainfo."""
+    query crops (Q, 3, s, s) uint8], which ``default_collate`` batches; the data sample
+    carries ``query_coords`` ((G, Q, n, 2) float) and ``mask`` ((G, H, W) bool, the
+    iBOT masks), and boxes and flips in its metainfo."""
 
     def transform(self, results: dict) -> dict:
         to_chw = lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).contiguous()  # noqa: E731
-        inputs = [to_chw(results['global_views']), to_chw(results['query_views']),
-                  torch.from_numpy(results['query_coords']), torch.from_numpy(results['masks'])]
+        inputs = [to_chw(results['global_views']), to_chw(results['query_views'])]
         keys = ('img_path', 'ori_shape', 'global_boxes', 'query_boxes', 'global_flips')
         data_sample = DataSample(metainfo={k: results[k] for k in keys if k in results})
+        data_sample.set_field(torch.from_numpy(results['query_coords']), 'query_coords')
+        data_sample.set_field(torch.from_numpy(results['masks']), 'mask')
         return dict(inputs=inputs, data_samples=data_sample)

@@ -3,7 +3,7 @@ from typing import Sequence
 from mmengine.hooks import Hook
 
 from mmssl_ext.registry import HOOKS
-from .target_update_hook import _bare_model
+from ..utils import bare_model
 
 
 @HOOKS.register_module()
@@ -30,7 +30,7 @@ class FreezeLastLayerHook(Hook):
         self.frozen, self._params, self._handle = False, [], None
 
     def before_train(self, runner) -> None:
-        self._params = [param for name, param in _bare_model(runner).named_parameters()
+        self._params = [param for name, param in bare_model(runner).named_parameters()
                         if param.requires_grad and any(key in name for key in self.keys)]
         if not self._params:
             raise ValueError(f'FreezeLastLayerHook: no trainable parameter name contains '

@@ -1,13 +1,8 @@
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 
 from mmssl_ext.registry import HOOKS
-
-
-def _bare_model(runner):
-    """The runner's model without its distributed wrapper."""
-    return runner.model.module if is_model_wrapper(runner.model) else runner.model
+from ..utils import bare_model
 
 
 @HOOKS.register_module()
@@ -25,7 +20,7 @@ class TargetUpdateHook(Hook):
     priority = 'NORMAL'  # after the optimizer step, before CheckpointHook saves
 
     def before_train(self, runner) -> None:
-        model = _bare_model(runner)
+        model = bare_model(runner)
         if not callable(getattr(model, 'update_target', None)):
             raise TypeError(f'TargetUpdateHook needs a model with update_target(), '
                             f'{type(model).__name__} has none')
@@ -35,4 +30,4 @@ class TargetUpdateHook(Hook):
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if runner.optim_wrapper.should_update():
-            _bare_model(runner).update_target()
+            bare_model(runner).update_target()

@@ -1,7 +1,7 @@
 from mmengine.hooks import Hook
 
 from mmssl_ext.registry import HOOKS
-from .target_update_hook import _bare_model
+from ..utils import bare_model
 
 
 @HOOKS.register_module()
@@ -36,10 +36,10 @@ class TeacherTempWarmupHook(Hook):
         return self.start + (self.end - self.start) * epoch / (self.warmup_epochs - 1)
 
     def before_train(self, runner) -> None:
-        model = _bare_model(runner)
+        model = bare_model(runner)
         if not hasattr(model, 'teacher_temp'):
             raise TypeError(f'TeacherTempWarmupHook needs a model with a teacher_temp '
                             f'attribute, {type(model).__name__} has none')
 
     def before_train_epoch(self, runner) -> None:
-        _bare_model(runner).teacher_temp = self.temperature(runner.epoch)
+        bare_model(runner).teacher_temp = self.temperature(runner.epoch)

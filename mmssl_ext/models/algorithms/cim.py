@@ -1,17 +1,17 @@
 """CIM: Correlational Image Modeling (Li et al., CVPR 2023)."""
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 import torch
-from mmpretrain.models.selfsup import BaseSelfSupervisor
 from mmpretrain.structures import DataSample
 
 from mmssl_ext.registry import MODELS
-from ..utils.ema import IterCosineEMA
+from ..utils.data_samples import stack_sample_field
 from ..utils.frozen_params import freeze_fixed_pos_embed
+from .momentum_self_supervisor import MomentumSelfSupervisor
 
 
 @MODELS.register_module()
-class CIM(BaseSelfSupervisor):
+class CIM(MomentumSelfSupervisor):
     """Correlational Image Modeling: locate exemplars cropped from a context image.
 
     The online encoder (``backbone``) embeds all B*N exemplars in one batched forward;
@@ -23,12 +23,11 @@ class CIM(BaseSelfSupervisor):
     :class:`CIMResNet`.
 
     Target update: ``target = (1 - m) * target + m * online`` once per optimizer step,
-    after it (as the reference), by :meth:`update_target`, which the
-    ``TargetUpdateHook`` calls when the optim wrapper has stepped (so gradient
-    accumulation updates it once per step). The config must include that hook:
-    ``custom_hooks = [dict(type='TargetUpdateHook')]``. ``m`` follows mmengine's
-    convention (weight of the NEW online parameters) and is annealed over training
-    iterations by :class:`IterCosineEMA` from ``base_momentum`` to ``end_momentum``.
+    after it (as the reference), by :meth:`update_target`
+    (:class:`MomentumSelfSupervisor`), which ``TargetUpdateHook`` calls when the optim
+    wrapper has stepped (so gradient accumulation updates it once per step). ``m``
+    follows mmengine's convention (weight of the NEW online parameters) and is annealed
+    over training iterations from ``base_momentum`` to ``end_momentum``.
     The paper's target decay rate is ``tau = 1 - m``: its cosine schedule 0.99 -> 1.0
     is ``base_momentum=0.01, end_momentum=0.0`` (the defaults). The target starts as
     an exact copy of the initialised online encoder.
@@ -48,54 +47,35 @@ class CIM(BaseSelfSupervisor):
         end_momentum (float): EMA weight at the end of training, in [0, 1].
             Defaults to 0.0.
         pretrained (str, optional): checkpoint to initialise the whole model from.
-        data_preprocessor (dict, optional): must output
-            ``[contexts, exemplars, correlation_maps]`` (see :meth:`loss`).
+        data_preprocessor (dict, optional): :class:`CIMDataPreprocessor`; must output
+            ``inputs = [contexts, exemplars]`` and data samples with
+            ``correlation_maps`` (see :meth:`loss`).
         init_cfg (dict, optional): mmengine initialisation config.
     """
 
-    def __init__(self,
-                 backbone: dict,
-                 neck: dict,
-                 head: dict,
-                 base_momentum: float = 0.01,
-                 end_momentum: float = 0.0,
-                 pretrained: Optional[str] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
-        for name, value in (('base_momentum', base_momentum), ('end_momentum', end_momentum)):
-            if not 0. <= value <= 1.:
-                raise ValueError(f'{name} must be in [0, 1], got {value}')
-        super().__init__(backbone=backbone, neck=neck, head=head, pretrained=pretrained,
-                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+    default_momentum = (0.01, 0.0)
+
+    def __init__(self, backbone: dict, neck: dict, head: dict, **kwargs) -> None:
+        super().__init__(backbone=backbone, neck=neck, head=head, **kwargs)
         freeze_fixed_pos_embed(self.backbone)  # before DDP sees the parameters
-        self.target_encoder = IterCosineEMA(self.backbone, momentum=base_momentum,
-                                            end_momentum=end_momentum)
-
-    def init_weights(self) -> None:
-        """Initialise, then make a fresh target an exact copy of the online encoder."""
-        super().init_weights()
-        if self.target_encoder.steps == 0:
-            self.target_encoder.update_parameters(self.backbone)
-
-    @torch.no_grad()
-    def update_target(self) -> None:
-        """One EMA step of the target encoder towards the online encoder."""
-        self.target_encoder.update_parameters(self.backbone)
+        self.add_momentum_target('target_encoder', 'backbone')
 
     def loss(self, inputs: Sequence[torch.Tensor],
-             data_samples: Optional[List[DataSample]] = None) -> Dict[str, torch.Tensor]:
+             data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         """Correlation loss of a batch.
 
         Args:
-            inputs (Sequence[Tensor]): ``[contexts, exemplars, correlation_maps]``:
-                (B, 3, Hc, Wc) contexts, (B, N, 3, He, We) exemplars and (B, N, Hc, Wc)
-                long maps in {0, 1}.
-            data_samples (list[DataSample], optional): unused.
+            inputs (Sequence[Tensor]): ``[contexts, exemplars]``: (B, 3, Hc, Wc)
+                contexts and (B, N, 3, He, We) exemplars.
+            data_samples (list[DataSample]): each with ``correlation_maps``, the
+                (N, Hc, Wc) ground truth in {0, 1}.
 
         Returns:
             dict[str, Tensor]: the head's ``loss`` and logged metrics.
         """
-        contexts, exemplars, correlation_maps = inputs
+        contexts, exemplars = inputs
+        correlation_maps = stack_sample_field(data_samples, 'correlation_maps',
+                                              contexts.device, torch.long)
         return self.head.loss(self.correlation_logits(contexts, exemplars), correlation_maps)
 
     def correlation_logits(self, contexts: torch.Tensor,

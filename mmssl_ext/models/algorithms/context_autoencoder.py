@@ -2,18 +2,18 @@
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
-from mmpretrain.models.selfsup import BaseSelfSupervisor
 from mmpretrain.structures import DataSample
 
 from mmssl_ext.registry import MODELS
-from ..utils.ema import IterCosineEMA
+from ..utils.data_samples import stack_sample_field
 from ..utils.patch_pixels import normalized_patch_pixels
+from .momentum_self_supervisor import MomentumSelfSupervisor
 
 ALIGNMENT_ENCODERS = ('online', 'ema')
 
 
 @MODELS.register_module()
-class ContextAutoencoder(BaseSelfSupervisor):
+class ContextAutoencoder(MomentumSelfSupervisor):
     """Context autoencoder pre-training.
 
     Per batch: the encoder F (``backbone``, :class:`ContextEncoderViT`) encodes the
@@ -25,7 +25,8 @@ class ContextAutoencoder(BaseSelfSupervisor):
     ``no_grad``: with ``alignment_encoder='online'`` (default; paper and reference) it
     is the same live encoder, in train mode as in the reference; with ``'ema'`` it is
     a momentum copy updated after every optimizer step by ``TargetUpdateHook``
-    (``momentum`` = weight of the new parameters, annealed to ``end_momentum``).
+    (``base_momentum`` = weight of the new parameters, annealed to ``end_momentum``;
+    :class:`MomentumSelfSupervisor`).
 
     Reconstruction targets, chosen by ``head.target``:
 
@@ -45,33 +46,26 @@ class ContextAutoencoder(BaseSelfSupervisor):
         head (dict): loss config.
         target_generator (dict, optional): tokenizer, required for token targets.
         alignment_encoder (str): ``'online'`` or ``'ema'``. Defaults to 'online'.
-        momentum (float): EMA weight of the online encoder (``'ema'`` only).
-            Defaults to 0.004 (target decay 0.996).
+        base_momentum (float): EMA weight of the online encoder (``'ema'`` only).
+            Defaults to 0.004 (target decay 0.996). Formerly ``momentum``: the old
+            name is not accepted (a build error names it).
         end_momentum (float): final EMA weight. Defaults to 0.0.
+        pretrained (str, optional): checkpoint to initialise the model from.
         data_preprocessor (dict, optional): ``TwoNormDataPreprocessor`` (tokens) or
             ``SelfSupDataPreprocessor`` (pixels).
         init_cfg (dict, optional): mmengine initialisation config.
     """
 
-    def __init__(self,
-                 backbone: dict,
-                 neck: dict,
-                 head: dict,
-                 target_generator: Optional[dict] = None,
-                 alignment_encoder: str = 'online',
-                 momentum: float = 0.004,
-                 end_momentum: float = 0.0,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+    default_momentum = (0.004, 0.0)
+
+    def __init__(self, backbone: dict, neck: dict, head: dict,
+                 target_generator: Optional[dict] = None, alignment_encoder: str = 'online',
+                 **kwargs) -> None:
         if alignment_encoder not in ALIGNMENT_ENCODERS:
             raise ValueError(f'alignment_encoder must be one of {ALIGNMENT_ENCODERS}, '
                              f'got {alignment_encoder!r}')
-        for name, value in (('momentum', momentum), ('end_momentum', end_momentum)):
-            if not 0. <= value <= 1.:
-                raise ValueError(f'{name} must be in [0, 1], got {value}')
         super().__init__(backbone=backbone, neck=neck, head=head,
-                         target_generator=target_generator,
-                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+                         target_generator=target_generator, **kwargs)
         if self.head.target == 'tokens' and not self.with_target_generator:
             raise ValueError("head.target='tokens' needs a target_generator (tokenizer)")
         if self.with_target_generator:  # a fixed tokenizer: no gradients, no DDP syncing
@@ -86,23 +80,16 @@ class ContextAutoencoder(BaseSelfSupervisor):
             raise ValueError(f'neck.embed_dims ({self.neck.mask_token.shape[-1]}) must equal '
                              f'the encoder width ({self.backbone.embed_dims})')
         self.alignment_encoder = alignment_encoder
-        self.target_encoder = (IterCosineEMA(self.backbone, momentum=momentum,
-                                             end_momentum=end_momentum)
-                               if alignment_encoder == 'ema' else None)
+        self.target_encoder = None
+        if alignment_encoder == 'ema':
+            self.add_momentum_target('target_encoder', 'backbone')
 
-    def init_weights(self) -> None:
-        """Initialise; a fresh EMA target starts as an exact copy of the encoder."""
-        super().init_weights()
-        if self.target_encoder is not None and self.target_encoder.steps == 0:
-            self.target_encoder.update_parameters(self.backbone)
-
-    @torch.no_grad()
     def update_target(self) -> None:
         """One EMA step of the alignment encoder (``alignment_encoder='ema'``)."""
         if self.target_encoder is None:
             raise RuntimeError("update_target() needs alignment_encoder='ema'; the "
                                "'online' alignment target needs no TargetUpdateHook")
-        self.target_encoder.update_parameters(self.backbone)
+        super().update_target()
 
     def extract_feat(self, inputs: torch.Tensor):
         """The encoder on whole images (no mask)."""
@@ -133,8 +120,8 @@ class ContextAutoencoder(BaseSelfSupervisor):
         if isinstance(inputs, torch.Tensor):
             inputs = [inputs]
         images = inputs[0]
-        mask = torch.stack([sample.mask for sample in data_samples]).to(
-            images.device, torch.bool).flatten(1)  # (B, N)
+        mask = stack_sample_field(data_samples, 'mask', images.device,
+                                  torch.bool).flatten(1)  # (B, N)
         visible = self.backbone(images, mask)  # (B, 1 + Nv, C)
         latent_predictions, predictions = self.neck(visible[:, 1:], mask)
         with torch.no_grad():

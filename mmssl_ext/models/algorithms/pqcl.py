@@ -3,16 +3,20 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
-from mmpretrain.models.selfsup import BaseSelfSupervisor
 from mmpretrain.structures import DataSample
 
 from mmssl_ext.registry import MODELS
-from ..losses.centered_distillation_loss import CenteredDistillationLoss
-from ..utils.ema import IterCosineEMA
+from ..utils.data_samples import stack_sample_field
+from .momentum_self_supervisor import MomentumSelfSupervisor
+
+
+def _view_major(x: torch.Tensor) -> torch.Tensor:
+    """(B, G, ...) per-image views -> (G*B, ...), view-major."""
+    return x.transpose(0, 1).flatten(0, 1)
 
 
 @MODELS.register_module()
-class PQCL(BaseSelfSupervisor):
+class PQCL(MomentumSelfSupervisor):
     """iBOT (or DINO) self-distillation plus PQCL's positional-query loss.
 
     Student (``backbone``, a :class:`QueryViT`): each of the G global views, masked
@@ -20,25 +24,19 @@ class PQCL(BaseSelfSupervisor):
     relative sin-cos position, no pixels). Teacher: an EMA copy of backbone and heads,
     run without masks on the G global views and on the query crops' pixels, in eval
     mode (no drop path). All tokens go through DINO / iBOT projection heads
-    (``head``, shared by default; ``patch_head`` / ``query_head`` make separate ones).
+    (``heads``: ``head``, shared by default; ``patch_head`` / ``query_head`` make
+    separate ones); the EMA teacher copies are ``teacher_backbone`` / ``teacher_heads``.
 
-    Losses (teacher probabilities ``softmax((t - c) / tau_t)``, student
-    ``log_softmax(s / tau_s)``, one centre c per kind):
-
-    - ``loss_cls`` (DINO): class tokens, mean of the G (G - 1) cross-view pairs,
-      each averaged over the batch;
-    - ``loss_mim`` (iBOT): same view, patch tokens; per image the CE summed over masked
-      patches / max(1, #masked), averaged over the batch (unmasked images count 0)
-      and the G views; skipped when ``use_mim=False`` (DINO baseline);
-    - ``loss_query``: for every global view, the CE between the teacher's patch
-      distribution of the query crop and the student's query tokens, averaged over
-      tokens, crops, batch and views; times ``query_loss_weight``.
+    Losses (:class:`PQCLHead`, stored as ``losses``, which holds the three centres):
+    ``loss_cls`` (DINO, cross-view class tokens), ``loss_mim`` (iBOT, masked patches;
+    skipped when ``use_mim=False``, the DINO baseline) and ``loss_query`` (teacher's
+    query-crop patches vs the student's query tokens, times ``query_loss_weight``).
 
     The teacher temperature ``teacher_temp`` (shared by the three losses) is set per
     epoch by ``TeacherTempWarmupHook``; the EMA update runs in ``TargetUpdateHook``
     (``custom_hooks`` must include both). Momenta follow mmengine (weight of the NEW
     parameters): the teacher decay 0.996 -> 1 is ``base_momentum=0.004,
-    end_momentum=0``, annealed per iteration by :class:`IterCosineEMA`.
+    end_momentum=0``, annealed per iteration (:class:`MomentumSelfSupervisor`).
 
     Departures from the reference: the relative positions account for the global
     view's flip, and view 2 uses BYOL's second colour pipeline (both reference bugs,
@@ -61,29 +59,18 @@ class PQCL(BaseSelfSupervisor):
         teacher_temp (float): until the hook sets it. Defaults to 0.04.
         center_momentum (float): Defaults to 0.9.
         base_momentum, end_momentum (float): teacher EMA. Defaults to 0.004 and 0.
+        pretrained (str, optional): checkpoint to initialise the model from.
         data_preprocessor (dict, optional): :class:`PQCLDataPreprocessor` config.
         init_cfg (dict, optional): mmengine initialisation config.
     """
 
-    def __init__(self,
-                 backbone: dict,
-                 head: dict,
-                 patch_head: Optional[dict] = None,
-                 query_head: Optional[dict] = None,
-                 use_mim: bool = True,
-                 query_loss_weight: float = 1.0,
-                 student_temp: float = 0.1,
-                 teacher_temp: float = 0.04,
-                 center_momentum: float = 0.9,
-                 base_momentum: float = 0.004,
-                 end_momentum: float = 0.0,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
-        for name, value in (('base_momentum', base_momentum), ('end_momentum', end_momentum)):
-            if not 0. <= value <= 1.:
-                raise ValueError(f'{name} must be in [0, 1], got {value}')
-        super().__init__(backbone=backbone, data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
+    default_momentum = (0.004, 0.0)
+
+    def __init__(self, backbone: dict, head: dict, patch_head: Optional[dict] = None,
+                 query_head: Optional[dict] = None, use_mim: bool = True,
+                 query_loss_weight: float = 1.0, student_temp: float = 0.1,
+                 teacher_temp: float = 0.04, center_momentum: float = 0.9, **kwargs) -> None:
+        super().__init__(backbone=backbone, **kwargs)
         embed_dims = self.backbone.embed_dims
         heads = dict(cls=head, patch=patch_head or head, query=query_head or head)
         for name, cfg in (('head', head), ('patch_head', patch_head),
@@ -95,23 +82,16 @@ class PQCL(BaseSelfSupervisor):
         for kind, cfg in (('patch', patch_head), ('query', query_head)):
             if cfg is not None:
                 self.heads[kind] = MODELS.build(cfg)
-        self.losses = nn.ModuleDict({
-            kind: CenteredDistillationLoss(cfg.get('out_channels', 8192), student_temp,
-                                           center_momentum)
-            for kind, cfg in heads.items() if kind != 'patch' or use_mim})
-        self.use_mim, self.query_loss_weight = use_mim, query_loss_weight
+        self.losses = MODELS.build(dict(
+            type='PQCLHead',
+            out_channels={kind: cfg.get('out_channels', 8192) for kind, cfg in heads.items()},
+            loss=dict(type='CenteredDistillationLoss', student_temp=student_temp,
+                      center_momentum=center_momentum),
+            use_mim=use_mim, query_loss_weight=query_loss_weight))
+        self.use_mim, self.with_queries = use_mim, query_loss_weight > 0
         self.teacher_temp = teacher_temp
-        self.teacher_backbone = IterCosineEMA(self.backbone, momentum=base_momentum,
-                                              end_momentum=end_momentum)
-        self.teacher_heads = IterCosineEMA(self.heads, momentum=base_momentum,
-                                           end_momentum=end_momentum)
-
-    def init_weights(self) -> None:
-        """Initialise, then make a fresh teacher an exact copy of the student."""
-        super().init_weights()
-        if self.teacher_backbone.steps == 0:
-            self.teacher_backbone.update_parameters(self.backbone)
-            self.teacher_heads.update_parameters(self.heads)
+        self.add_momentum_target('teacher_backbone', 'backbone')
+        self.add_momentum_target('teacher_heads', 'heads')
 
     def train(self, mode: bool = True) -> 'PQCL':
         """Set the mode; the teacher always runs in eval mode (no drop path)."""
@@ -120,91 +100,54 @@ class PQCL(BaseSelfSupervisor):
         self.teacher_heads.train(False)
         return self
 
-    @torch.no_grad()
-    def update_target(self) -> None:
-        """One EMA step of the teacher towards the student (``TargetUpdateHook``)."""
-        self.teacher_backbone.update_parameters(self.backbone)
-        self.teacher_heads.update_parameters(self.heads)
+    def project(self, heads: nn.ModuleDict, tokens: torch.Tensor,
+                query_tokens: Optional[torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """Logits of every token kind: ``cls`` from (N, 1 + L, C) tokens' class token,
+        ``patch`` (with ``use_mim``) from their patch tokens, ``query`` from (N, Lq, C)
+        query tokens (when given); a kind without its own head uses ``heads['cls']``."""
+        def head(kind):
+            return heads[kind] if kind in heads else heads['cls']
 
-    @staticmethod
-    def _head(heads: nn.ModuleDict, kind: str) -> nn.Module:
-        return heads[kind] if kind in heads else heads['cls']
+        logits = dict(cls=head('cls')(tokens[:, 0]))
+        if self.use_mim:
+            logits['patch'] = head('patch')(tokens[:, 1:])
+        if query_tokens is not None:
+            logits['query'] = head('query')(query_tokens)
+        return logits
 
     def loss(self, inputs: Sequence[torch.Tensor],
-             data_samples: Optional[List[DataSample]] = None) -> Dict[str, torch.Tensor]:
+             data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         """PQCL losses of a batch.
 
         Args:
             inputs (Sequence[Tensor]): ``[global views (B, G, 3, S, S), query crops
-                (B, Q, 3, s, s), query coords (B, G, Q, n, 2), masks (B, G, h, w)]``.
-            data_samples (list[DataSample], optional): unused.
+                (B, Q, 3, s, s)]``.
+            data_samples (list[DataSample]): each with ``query_coords`` (G, Q, n, 2)
+                and ``mask`` (G, h, w) (:class:`PackPQCLInputs`).
 
         Returns:
             dict[str, Tensor]: ``loss_cls``, ``loss_mim`` (with ``use_mim``),
             ``loss_query`` (weighted; absent when the weight is 0) and the current
             ``teacher_temp``.
         """
-        global_views, queries, coords, masks = inputs
-        batch, num_views = global_views.shape[:2]
-        num_queries = queries.shape[1]
-        images = global_views.transpose(0, 1).flatten(0, 1)  # (G*B, 3, S, S), view-major
-        view_masks = masks.transpose(0, 1).flatten(0, 1)  # (G*B, h, w)
-        query_coords = coords.transpose(0, 1).flatten(0, 1).flatten(1, 2)  # (G*B, Q*n, 2)
-
-        with_queries = self.query_loss_weight > 0
+        global_views, queries = inputs
+        batch, num_views, num_queries = *global_views.shape[:2], queries.shape[1]
+        images = _view_major(global_views)
+        masks = _view_major(stack_sample_field(data_samples, 'mask', images.device, torch.bool))
+        coords = _view_major(stack_sample_field(data_samples, 'query_coords', images.device,
+                                                torch.float)).flatten(1, 2)  # (G*B, Q*n, 2)
         tokens, query_tokens = self.backbone.forward_tokens(
-            images, view_masks if self.use_mim else None,
-            query_coords if with_queries else None, num_queries)
-        student = dict(cls=self._head(self.heads, 'cls')(tokens[:, 0]))
-        if with_queries:
-            student['query'] = self._head(self.heads, 'query')(query_tokens)
+            images, masks if self.use_mim else None, coords if self.with_queries else None,
+            num_queries)
+        student = self.project(self.heads, tokens, query_tokens if self.with_queries else None)
         with torch.no_grad():
-            teacher_backbone = self.teacher_backbone.module
-            teacher_heads = self.teacher_heads.module
-            teacher_tokens, _ = teacher_backbone.forward_tokens(images)
-            teacher = dict(cls=self._head(teacher_heads, 'cls')(teacher_tokens[:, 0]))
-            if with_queries:
-                crop_tokens, _ = teacher_backbone.forward_tokens(queries.flatten(0, 1))
-                teacher['query'] = self._head(teacher_heads, 'query')(
-                    crop_tokens[:, 1:]).reshape(batch, query_tokens.shape[1], -1)  # (B, Q*n, K)
-            if self.use_mim:
-                teacher['patch'] = self._head(teacher_heads, 'patch')(teacher_tokens[:, 1:])
-
-        losses = dict(loss_cls=self._cls_loss(student['cls'], teacher['cls'], num_views))
-        if self.use_mim:
-            student_patch = self._head(self.heads, 'patch')(tokens[:, 1:])
-            losses['loss_mim'] = self._mim_loss(student_patch, teacher['patch'],
-                                                view_masks.flatten(1))
-        if with_queries:
-            losses['loss_query'] = self.query_loss_weight * self._query_loss(
-                student['query'], teacher['query'], num_views)
-        for kind, loss in self.losses.items():
-            if kind in teacher:
-                loss.update_center(teacher[kind])
+            teacher_tokens, _ = self.teacher_backbone.module.forward_tokens(images)
+            crop_tokens = None
+            if self.with_queries:  # (B*Q, 1 + n, C) -> (B, Q*n, C) patch tokens
+                crop_tokens = self.teacher_backbone.module.forward_tokens(
+                    queries.flatten(0, 1))[0][:, 1:].reshape(batch, -1, tokens.shape[-1])
+            teacher = self.project(self.teacher_heads.module, teacher_tokens, crop_tokens)
+        losses = self.losses.loss(student, teacher, masks.flatten(1), num_views,
+                                  self.teacher_temp)
         losses['teacher_temp'] = torch.tensor(float(self.teacher_temp))
         return losses
-
-    def _cls_loss(self, student: torch.Tensor, teacher: torch.Tensor,
-                  num_views: int) -> torch.Tensor:
-        """(G*B, K) view-major class logits -> mean CE over cross-view pairs."""
-        criterion = self.losses['cls']
-        probs = criterion.teacher_probs(teacher, self.teacher_temp).chunk(num_views)
-        student = student.chunk(num_views)
-        terms = [criterion(student[s], probs[t]).mean()
-                 for t in range(num_views) for s in range(num_views) if s != t]
-        return torch.stack(terms).mean()
-
-    def _mim_loss(self, student: torch.Tensor, teacher: torch.Tensor,
-                  masks: torch.Tensor) -> torch.Tensor:
-        """(G*B, L, K) patch logits, (G*B, L) masks -> iBOT's masked-patch CE."""
-        criterion = self.losses['patch']
-        per_token = criterion(student, criterion.teacher_probs(teacher, self.teacher_temp))
-        weights = masks.float()
-        return ((per_token * weights).sum(-1) / weights.sum(-1).clamp(min=1.)).mean()
-
-    def _query_loss(self, student: torch.Tensor, teacher: torch.Tensor,
-                    num_views: int) -> torch.Tensor:
-        """(G*B, Lq, K) student query logits vs (B, Lq, K) teacher crop logits."""
-        criterion = self.losses['query']
-        probs = criterion.teacher_probs(teacher, self.teacher_temp).repeat(num_views, 1, 1)
-        return criterion(student, probs).mean()

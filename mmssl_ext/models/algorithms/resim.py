@@ -1,22 +1,21 @@
 """ReSim: Region Similarity Representation Learning (Xiao et al., ICCV 2021)."""
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.dist import all_gather
-from mmpretrain.models.selfsup import BaseSelfSupervisor
 from mmpretrain.models.utils import batch_unshuffle_ddp
 from mmpretrain.structures import DataSample
 
 from mmssl_ext.registry import MODELS
 from ..utils.batch_shuffle import batch_shuffle_ddp
-from ..utils.ema import IterCosineEMA
+from ..utils.data_samples import stack_sample_field
+from .momentum_self_supervisor import MomentumSelfSupervisor
 
 
 @MODELS.register_module()
-class ReSim(BaseSelfSupervisor):
+class ReSim(MomentumSelfSupervisor):
     """MoCo v2 plus region similarity between matched windows of the two views.
 
     Query path (gradients): ``backbone`` returns a tuple of feature maps whose last is
@@ -35,7 +34,7 @@ class ReSim(BaseSelfSupervisor):
     ``custom_hooks = [dict(type='TargetUpdateHook')]``); ``m`` follows mmengine's
     convention (weight of the new parameters): MoCo's 0.999 is ``m = 0.001``, constant
     when ``base_momentum == end_momentum`` (default), else cosine-annealed over
-    iterations by :class:`IterCosineEMA`.
+    iterations (:class:`MomentumSelfSupervisor`).
 
     Data: ``ReSimViews`` + ``PackInputs(algorithm_keys=['crop_boxes'])`` and
     :class:`ReSimDataPreprocessor` (``inputs = [query, key]``; each data sample holds
@@ -58,34 +57,21 @@ class ReSim(BaseSelfSupervisor):
         init_cfg (dict, optional): mmengine initialisation config.
     """
 
-    def __init__(self,
-                 backbone: dict,
-                 neck: dict,
-                 head: dict,
-                 region_head: Optional[dict] = None,
-                 region_neck: Optional[dict] = None,
-                 queue_len: int = 65536,
-                 feat_dim: int = 128,
-                 base_momentum: float = 0.001,
-                 end_momentum: float = 0.001,
-                 pretrained: Optional[str] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+    default_momentum = (0.001, 0.001)
+
+    def __init__(self, backbone: dict, neck: dict, head: dict,
+                 region_head: Optional[dict] = None, region_neck: Optional[dict] = None,
+                 queue_len: int = 65536, feat_dim: int = 128, **kwargs) -> None:
         if queue_len <= 0:
             raise ValueError(f'queue_len must be > 0, got {queue_len}')
-        for name, value in (('base_momentum', base_momentum), ('end_momentum', end_momentum)):
-            if not 0. <= value <= 1.:
-                raise ValueError(f'{name} must be in [0, 1], got {value}')
-        super().__init__(backbone=backbone, neck=neck, head=head, pretrained=pretrained,
-                         data_preprocessor=data_preprocessor or dict(
-                             type='ReSimDataPreprocessor'),
-                         init_cfg=init_cfg)
+        if kwargs.get('data_preprocessor') is None:
+            kwargs['data_preprocessor'] = dict(type='ReSimDataPreprocessor')
+        super().__init__(backbone=backbone, neck=neck, head=head, **kwargs)
         if region_neck is not None and region_head is None:
             raise ValueError('region_neck needs a region_head')
         self.region_neck = MODELS.build(region_neck) if region_neck else None
         self.region_head = MODELS.build(region_head) if region_head else None
-        self.momentum_encoder = IterCosineEMA(self._query_encoder(), momentum=base_momentum,
-                                              end_momentum=end_momentum)
+        self.add_momentum_target('momentum_encoder', '_query_encoder')
         self.queue_len = queue_len
         self.register_buffer('queue', F.normalize(torch.randn(feat_dim, queue_len), dim=0))
         self.register_buffer('queue_ptr', torch.zeros(1, dtype=torch.long))
@@ -99,40 +85,38 @@ class ReSim(BaseSelfSupervisor):
             modules['region_neck'] = self.region_neck
         return nn.ModuleDict(modules)
 
-    def init_weights(self) -> None:
-        """Initialise, then make a fresh momentum encoder an exact copy."""
-        super().init_weights()
-        if self.momentum_encoder.steps == 0:
-            self.momentum_encoder.update_parameters(self._query_encoder())
-
-    @torch.no_grad()
-    def update_target(self) -> None:
-        """One momentum step of the key encoder towards the query encoder."""
-        self.momentum_encoder.update_parameters(self._query_encoder())
-
     @staticmethod
-    def _encode(encoder: nn.ModuleDict,
-                images: torch.Tensor) -> Tuple[torch.Tensor, List[torch.Tensor]]:
-        """(B, 3, S, S) images -> (B, D) unit global embeddings and per-level
-        (B, D_l, H_l, W_l) projected region maps."""
+    def _embed(encoder: nn.ModuleDict, images: torch.Tensor, boxes: Sequence[torch.Tensor]
+               ) -> Tuple[torch.Tensor, List[torch.Tensor], List[torch.Tensor]]:
+        """backbone -> neck (global) and region neck -> region projection and pooling.
+
+        Args:
+            encoder (nn.ModuleDict): the query encoder or the momentum encoder.
+            images (Tensor): (B, 3, S, S) views.
+            boxes (Sequence[Tensor]): per level (B, N_l, 4) regions in view pixels.
+
+        Returns:
+            tuple: (B, D) unit global embeddings, per level (B, N_l, D_l) unit region
+            embeddings and (B, D_l, H_l, W_l) projected maps (empty lists without a
+            region branch).
+        """
         outs = encoder['backbone'](images)
         global_embedding = F.normalize(encoder['neck'](outs[-1:])[0], dim=1)
         if 'region_head' not in encoder:
-            return global_embedding, []
+            return global_embedding, [], []
         levels = encoder['region_neck'](outs) if 'region_neck' in encoder else outs[:-1]
-        return global_embedding, encoder['region_head'].project(levels)
+        maps = encoder['region_head'].project(levels)
+        return global_embedding, encoder['region_head'].pool(maps, boxes), maps
 
-    @staticmethod
-    def _geometry(data_samples: List[DataSample],
-                  device: torch.device) -> Tuple[torch.Tensor, torch.Tensor]:
-        """(B, 2, 4) crop boxes and (B,) bool shared flips from the data samples."""
-        if not data_samples or 'crop_boxes' not in data_samples[0]:
-            raise KeyError("ReSim needs each data sample's 'crop_boxes' and 'flip': use "
-                           "ReSimViews and PackInputs(algorithm_keys=['crop_boxes'])")
-        crops = torch.as_tensor(np.stack([np.asarray(s.crop_boxes) for s in data_samples]),
-                                dtype=torch.float32, device=device)
-        flips = torch.tensor([bool(s.flip) for s in data_samples], device=device)
-        return crops, flips
+    def _regions(self, data_samples: List[DataSample], query: torch.Tensor
+                 ) -> Tuple[Sequence[torch.Tensor], Sequence[torch.Tensor], Sequence[torch.Tensor]]:
+        """Per level (B, N_l, 4) query and key boxes and (B, N_l) validity of the
+        sliding windows, from each data sample's ``crop_boxes`` and ``flip``."""
+        if self.region_head is None:
+            return [], [], []
+        crops = stack_sample_field(data_samples, 'crop_boxes', query.device, torch.float32)
+        flips = stack_sample_field(data_samples, 'flip', query.device, torch.bool)
+        return tuple(zip(*self.region_head.regions(crops, flips, query.shape[-2:])))
 
     @torch.no_grad()
     def _dequeue_and_enqueue(self, keys: torch.Tensor) -> None:
@@ -156,26 +140,20 @@ class ReSim(BaseSelfSupervisor):
 
         Returns:
             dict[str, Tensor]: ``loss_global``, ``loss_region_<level>`` and
-            ``num_regions_<level>``.
+            ``num_regions_<level>`` (``loss_global`` only without ``region_head``).
         """
         query, key = inputs
-        if self.region_head is None:
-            return self._global_loss(query, key)
-        crops, flips = self._geometry(data_samples, query.device)
-        query_boxes, key_boxes, valid = zip(*self.region_head.regions(
-            crops, flips, query.shape[-2:]))
-        query_global, query_maps = self._encode(self._query_encoder(), query)
-        query_regions = self.region_head.pool(query_maps, query_boxes)
-        with torch.no_grad():
-            sizes = [boxes.shape[1] for boxes in key_boxes]
-            (key, boxes), idx_unshuffle = batch_shuffle_ddp(key, torch.cat(key_boxes, 1))
-            key_global, key_maps = self._encode(self.momentum_encoder.module, key)
-            key_regions = self.region_head.pool(key_maps, boxes.split(sizes, 1))
-            key_global = batch_unshuffle_ddp(key_global, idx_unshuffle)
-            key_regions = [batch_unshuffle_ddp(level, idx_unshuffle) for level in key_regions]
-            dense_keys = self.region_head.dense(key_maps)  # order-free negatives
+        query_boxes, key_boxes, valid = self._regions(data_samples, query)
+        query_global, query_regions, _ = self._embed(self._query_encoder(), query, query_boxes)
+        with torch.no_grad():  # MoCo's shuffle BN: the key boxes travel with their images
+            (key, *key_boxes), idx_unshuffle = batch_shuffle_ddp(key, *key_boxes)
+            key_global, key_regions, key_maps = self._embed(self.momentum_encoder.module, key,
+                                                            key_boxes)
+            key_global, *key_regions = [batch_unshuffle_ddp(embedding, idx_unshuffle)
+                                        for embedding in (key_global, *key_regions)]
         losses = dict(loss_global=self._info_nce(query_global, key_global))
-        losses.update(self.region_head.loss(query_regions, key_regions, valid, dense_keys))
+        if self.region_head is not None:  # key_maps stay shuffled: order-free negatives
+            losses.update(self.region_head.loss(query_regions, key_regions, valid, key_maps))
         self._dequeue_and_enqueue(key_global)
         return losses
 
@@ -184,14 +162,3 @@ class ReSim(BaseSelfSupervisor):
         positive = (query_global * key_global).sum(1, keepdim=True)  # (B, 1)
         negative = query_global @ self.queue.clone().detach()  # (B, queue_len)
         return self.head.loss(positive, negative)
-
-    def _global_loss(self, query: torch.Tensor, key: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """``region_head=None``: MoCo v2 alone (the baseline ReSim's cost is compared to)."""
-        query_global = self._encode(self._query_encoder(), query)[0]
-        with torch.no_grad():
-            (key, ), idx_unshuffle = batch_shuffle_ddp(key)
-            key_global = batch_unshuffle_ddp(
-                self._encode(self.momentum_encoder.module, key)[0], idx_unshuffle)
-        losses = dict(loss_global=self._info_nce(query_global, key_global))
-        self._dequeue_and_enqueue(key_global)
-        return losses

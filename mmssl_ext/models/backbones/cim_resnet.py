@@ -19,9 +19,9 @@ class CIMResNet(ResNet):
     (the role of the ViT class token); the context's is dropped by the decoder. No
     position embedding is added here: the convolutional features are spatially ordered
     and :class:`CIMNeck` adds its 2-D sin-cos embedding to the context tokens (configure
-    it with ``in_channels=2048, context_grid=(5, 5)`` for ResNet-50 and a 160 px
-    context). All ResNet arguments except ``out_indices`` (always the last stage) apply;
-    the weights load as a plain ResNet for fine-tuning.
+    it with ``in_channels=2048`` for ResNet-50; a 160 px context gives a 5 x 5 grid).
+    All ResNet arguments except ``out_indices`` (always the last stage) apply; the
+    weights load as a plain ResNet for fine-tuning.
     """
 
     def __init__(self, depth: int, **kwargs) -> None:

@@ -4,9 +4,9 @@ from typing import Optional, Sequence
 import torch
 
 from mmssl_ext.registry import MODELS
+from ..utils.data_samples import set_sample_field, stack_sample_field
 from .rgb_data_preprocessor import RGBDataPreprocessor
-from ..utils.batch_augment import BatchPhotometricAugment
-from ..utils.cim_exemplar_sampler import CIMExemplarSampler
+from mmssl_ext.datasets.transforms import BatchPhotometricAugment, CIMExemplarSampler
 
 
 @MODELS.register_module()
@@ -23,8 +23,9 @@ class CIMDataPreprocessor(RGBDataPreprocessor):
     ``sample_on_device=False``: inputs come from ``SampleCIMExemplars`` +
     ``PackCIMInputs`` (CPU path) and are only converted and normalised.
 
-    Output: ``inputs = [contexts (B, 3, Hc, Wc), exemplars (B, N, 3, He, We),
-    correlation_maps (B, N, Hc, Wc) long]``, images normalised with ``mean`` / ``std``.
+    Output: ``inputs = [contexts (B, 3, Hc, Wc), exemplars (B, N, 3, He, We)]``
+    normalised with ``mean`` / ``std``; each data sample carries its
+    ``correlation_maps`` ((N, Hc, Wc) long in {0, 1}).
 
     Args:
         mean, std (Sequence[float]): per-channel normalisation (of RGB when
@@ -53,14 +54,17 @@ class CIMDataPreprocessor(RGBDataPreprocessor):
         data = self.cast_data(data)
         inputs = data['inputs']
         if not self.sample_on_device:
-            contexts, exemplars, maps = inputs
-            return dict(inputs=[self.normalize(contexts), self.normalize(exemplars),
-                                maps.long()],
-                        data_samples=data.get('data_samples'))
+            contexts, exemplars = inputs
+            maps = stack_sample_field(data.get('data_samples'), 'correlation_maps',
+                                      dtype=torch.long)
+            return dict(inputs=[self.normalize(contexts), self.normalize(exemplars)],
+                        data_samples=set_sample_field(data.get('data_samples'),
+                                                      'correlation_maps', maps))
         base = torch.stack(inputs) if isinstance(inputs, (list, tuple)) else inputs
         with torch.autocast(base.device.type, enabled=False):
             contexts, exemplars, maps = self.sampler(self.rgb(base))
             exemplars = self.exemplar_augment(exemplars.flatten(0, 1)).view_as(exemplars)
-        return dict(inputs=[self.standardize(contexts), self.standardize(exemplars),
-                            maps.long()],
-                    data_samples=data.get('data_samples'))
+        data_samples = set_sample_field(data.get('data_samples'), 'correlation_maps',
+                                        maps.long())
+        return dict(inputs=[self.standardize(contexts), self.standardize(exemplars)],
+                    data_samples=data_samples)

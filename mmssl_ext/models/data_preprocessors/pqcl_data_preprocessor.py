@@ -5,7 +5,7 @@ import torch
 
 from mmssl_ext.registry import MODELS
 from .rgb_data_preprocessor import RGBDataPreprocessor
-from ..utils.batch_augment import BatchPhotometricAugment
+from mmssl_ext.datasets.transforms import BatchPhotometricAugment
 
 
 @MODELS.register_module()
@@ -19,9 +19,9 @@ class PQCLDataPreprocessor(RGBDataPreprocessor):
     with the crops (their geometry is in the query coordinates), so every augment must
     have ``flip_prob=0``.
 
-    Output: ``inputs = [global views (B, G, 3, S, S), query crops (B, Q, 3, s, s)``
-    normalised RGB, ``query coords (B, G, Q, n, 2)`` float, ``masks (B, G, h, w)``
-    bool].
+    Output: ``inputs = [global views (B, G, 3, S, S), query crops (B, Q, 3, s, s)]``
+    normalised RGB; the data samples keep their ``query_coords`` ((G, Q, n, 2)) and
+    ``mask`` ((G, h, w)) from :class:`PackPQCLInputs`.
 
     Args:
         mean, std (Sequence[float]): RGB normalisation. Defaults to ImageNet's.
@@ -56,7 +56,7 @@ class PQCLDataPreprocessor(RGBDataPreprocessor):
 
     def forward(self, data: dict, training: bool = False) -> dict:
         data = self.cast_data(data)
-        global_views, queries, coords, masks = data['inputs']
+        global_views, queries = data['inputs']
         if global_views.shape[1] != len(self.global_augments):
             raise ValueError(f'{global_views.shape[1]} global views but '
                              f'{len(self.global_augments)} global_augments')
@@ -65,6 +65,5 @@ class PQCLDataPreprocessor(RGBDataPreprocessor):
             global_views = torch.stack([augment(global_views[:, g]) for g, augment in
                                         enumerate(self.global_augments)], dim=1)
             queries = self.query_augment(queries.flatten(0, 1)).view_as(queries)
-        return dict(inputs=[self.standardize(global_views), self.standardize(queries),
-                            coords.float(), masks.bool()],
+        return dict(inputs=[self.standardize(global_views), self.standardize(queries)],
                     data_samples=data.get('data_samples'))

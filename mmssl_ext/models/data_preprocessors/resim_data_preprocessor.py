@@ -5,7 +5,7 @@ import torch
 
 from mmssl_ext.registry import MODELS
 from .rgb_data_preprocessor import RGBDataPreprocessor
-from ..utils.batch_augment import BatchPhotometricAugment
+from mmssl_ext.datasets.transforms import BatchPhotometricAugment
 
 #: MoCo v2's colour pipeline; the flip is ReSimViews' shared flip, never per view.
 MOCO_V2_AUGMENT = dict(jitter_prob=0.8, brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1,

@@ -8,7 +8,7 @@ from mmengine.model import BaseModule
 
 from mmssl_ext.registry import MODELS
 from ..utils.prroi_pool import prroi_pool_1x1
-from ..utils.region_windows import query_key_regions, sliding_windows
+from mmssl_ext.structures import query_key_regions, sliding_windows
 
 
 def _projection(in_channels: int, channels: int) -> nn.Module:
@@ -147,13 +147,14 @@ class ReSimRegionHead(BaseModule):
 
     def loss(self, query: Sequence[torch.Tensor], key: Sequence[torch.Tensor],
              valid: Sequence[torch.Tensor],
-             dense_keys: Sequence[Optional[torch.Tensor]]) -> Dict[str, torch.Tensor]:
+             key_maps: Sequence[torch.Tensor]) -> Dict[str, torch.Tensor]:
         """Region losses and valid-region counts of every level.
 
         Args:
             query, key (Sequence[Tensor]): per level (B, N_l, D) embeddings.
             valid (Sequence[Tensor]): per level (B, N_l) bool.
-            dense_keys (Sequence[Tensor | None]): per level output of :meth:`dense`.
+            key_maps (Sequence[Tensor]): per level (B, D_l, H_l, W_l) projected key
+                maps, in any batch order (the dense negatives of ``negatives='dense'``).
 
         Returns:
             dict[str, Tensor]: ``loss_region_<level>`` (summed into the total loss) and
@@ -161,7 +162,7 @@ class ReSimRegionHead(BaseModule):
         """
         losses = {}
         for name, loss_module, *level in zip(self.level_names, self.loss_modules, query, key,
-                                             valid, dense_keys):
+                                             valid, self.dense(key_maps)):
             loss, count = loss_module(*level)
             losses[f'loss_region_{name}'] = loss
             losses[f'num_regions_{name}'] = count

@@ -1,4 +1,5 @@
 """CIM correlation decoder: cross-attention of context tokens over exemplar tokens."""
+import math
 from typing import Sequence, Tuple
 
 import torch
@@ -21,7 +22,10 @@ class CIMNeck(BaseModule):
     1. a Linear(in_channels -> embed_dims) shared by both streams embeds the context
        tokens (B, 1 + hc*wc, in_channels) and the exemplar tokens (1 + he*we of them);
     2. a fixed 2-D sin-cos position embedding of the context grid (zero in the class
-       slot) is added to the context stream only;
+       slot) is added to the context stream only. The grid (hc, wc) is derived from the
+       inputs: hc * wc context tokens covering the (Hc, Wc) context image, e.g. 10 x 10
+       for a 160 px context and 16 px patches, 5 x 5 for ResNet C5 (so the context size
+       is configured once, in the data pipeline);
     3. ``depth`` pre-norm cross-attention blocks (:class:`CrossAttentionBlock`: queries =
        context tokens, keys/values = the tokens of exemplar n of image b, one norm shared
        by both) followed by a final norm;
@@ -42,8 +46,6 @@ class CIMNeck(BaseModule):
         num_heads (int): attention heads. Defaults to 16.
         depth (int): number of cross-attention blocks. Defaults to 1.
         mlp_ratio (float): MLP hidden width / embed_dims. Defaults to 4.
-        context_grid (Sequence[int]): (hc, wc) token grid of the context encoder output,
-            e.g. (10, 10) for a 160 px context and 16 px patches, (5, 5) for ResNet C5.
         norm_cfg (dict): normalisation layer. Defaults to LayerNorm with eps 1e-6.
         init_cfg (dict, optional): mmengine initialisation config.
     """
@@ -54,7 +56,6 @@ class CIMNeck(BaseModule):
                  num_heads: int = 16,
                  depth: int = 1,
                  mlp_ratio: float = 4.,
-                 context_grid: Sequence[int] = (10, 10),
                  norm_cfg: dict = dict(type='LN', eps=1e-6),
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -63,15 +64,9 @@ class CIMNeck(BaseModule):
                              'sin-cos position embedding')
         if depth < 1:
             raise ValueError(f'depth must be >= 1, got {depth}')
-        if len(context_grid) != 2 or min(context_grid) < 1:
-            raise ValueError(f'context_grid must be (hc, wc) with positive sizes, '
-                             f'got {context_grid}')
-        self.context_grid = tuple(context_grid)
+        self.embed_dims = embed_dims
         self.embed = nn.Linear(in_channels, embed_dims)
-        self.register_buffer(
-            'pos_embed',
-            sincos_2d_table(self.context_grid, embed_dims, cls_token=True),
-            persistent=False)
+        self.register_buffer('pos_embed', torch.zeros(0), persistent=False)  # per grid
         self.blocks = ModuleList(
             CrossAttentionBlock(embed_dims, num_heads, mlp_ratio=mlp_ratio, norm_cfg=norm_cfg)
             for _ in range(depth))
@@ -88,6 +83,27 @@ class CIMNeck(BaseModule):
                 nn.init.zeros_(module.bias)
         nn.init.kaiming_normal_(self.predictor.weight, mode='fan_out', nonlinearity='relu')
 
+    @staticmethod
+    def context_grid(num_cells: int, image_size: Sequence[int]) -> Tuple[int, int]:
+        """(hc, wc) of ``num_cells`` tokens tiling an (Hc, Wc) image with (nearly)
+        square cells (a ViT's patches, a ResNet's C5 cells)."""
+        height, width = image_size
+        grid_h = max(1, round(math.sqrt(num_cells * height / width)))
+        grid_w = num_cells // grid_h
+        cells = sorted((height / grid_h, width / max(grid_w, 1)))
+        if num_cells < 1 or num_cells % grid_h or cells[1] > 1.5 * cells[0]:
+            raise ValueError(f'{num_cells} context tokens do not tile a {height} x {width} '
+                             'context with square cells')
+        return grid_h, grid_w
+
+    def position_table(self, grid_h: int, grid_w: int) -> torch.Tensor:
+        """(1, 1 + hc*wc, embed_dims) sin-cos table of the grid (zero class slot),
+        cached while the grid does not change."""
+        if self.pos_embed.shape[1:2] != (1 + grid_h * grid_w, ):
+            self.pos_embed = sincos_2d_table((grid_h, grid_w), self.embed_dims,
+                                             cls_token=True).to(self.embed.weight.device)
+        return self.pos_embed
+
     def forward(self, context_tokens: torch.Tensor, exemplar_tokens: torch.Tensor,
                 output_size: Tuple[int, int]) -> torch.Tensor:
         """Predict correlation logits.
@@ -101,11 +117,8 @@ class CIMNeck(BaseModule):
             Tensor: (B, N, 2, Hc, Wc) logits; channel 1 is "inside the exemplar".
         """
         batch, num_exemplars = exemplar_tokens.shape[:2]
-        grid_h, grid_w = self.context_grid
-        if context_tokens.shape[1] != 1 + grid_h * grid_w:
-            raise ValueError(f'expected 1 + {grid_h}*{grid_w} context tokens (context_grid), '
-                             f'got {context_tokens.shape[1]}')
-        context = self.embed(context_tokens) + self.pos_embed
+        grid_h, grid_w = self.context_grid(context_tokens.shape[1] - 1, output_size)
+        context = self.embed(context_tokens) + self.position_table(grid_h, grid_w)
         queries = context.repeat_interleave(num_exemplars, dim=0)  # (B*N, 1 + hc*wc, D)
         memory = self.embed(exemplar_tokens.flatten(0, 1))  # (B*N, 1 + he*we, D)
         for block in self.blocks:

@@ -1,16 +1,9 @@
-from .batch_augment import BatchPhotometricAugment
-from .cim_exemplar_sampler import CIMExemplarSampler
 from .cross_attention import CrossAttention, CrossAttentionBlock
+from .data_samples import set_sample_field, stack_sample_field
 from .ema import IterCosineEMA
-from .pos_embed import sincos_2d_embed, sincos_2d_table
+from .pos_embed import POS_RESIZE_RULES, resize_pos_table, sincos_2d_embed, sincos_2d_table
 from .prroi_pool import prroi_pool_1x1
-from .query_positions import query_patch_coords
-from .region_windows import map_boxes, query_key_regions, sliding_windows
-from .rotated_regions import (crop_rotated_regions, rasterize_regions, region_sampling_grid,
-                              rotated_box_regions, sample_boxes, sample_rotated_regions)
 
-__all__ = ['BatchPhotometricAugment', 'CIMExemplarSampler', 'crop_rotated_regions',
-           'CrossAttention', 'CrossAttentionBlock', 'IterCosineEMA', 'map_boxes', 'prroi_pool_1x1',
-           'query_key_regions', 'query_patch_coords', 'rasterize_regions', 'region_sampling_grid',
-           'rotated_box_regions', 'sample_boxes', 'sample_rotated_regions', 'sincos_2d_embed',
-           'sincos_2d_table', 'sliding_windows']
+__all__ = ['CrossAttention', 'CrossAttentionBlock', 'IterCosineEMA', 'POS_RESIZE_RULES',
+           'prroi_pool_1x1', 'resize_pos_table', 'set_sample_field', 'sincos_2d_embed',
+           'sincos_2d_table', 'stack_sample_field']

@@ -40,13 +40,42 @@ def test_constant_image_gives_constant_exemplars_without_fill():
         assert (results['exemplars'] == 200).all()
 
 
-def test_mmcv_hue_jitter_is_broken_under_numpy2():
-    """Why the CPU path does not use mmpretrain's ColorJitter (see the docstring)."""
+def _pipeline_types(node):
+    """Every ``type`` in a (nested) config node."""
+    if isinstance(node, dict):
+        return ([node['type']] if 'type' in node else []) + [
+            t for value in node.values() for t in _pipeline_types(value)]
+    if isinstance(node, (list, tuple)):
+        return [t for value in node for t in _pipeline_types(value)]
+    return []
+
+
+def test_no_pipeline_calls_mmcv_hue_jitter(monkeypatch):
+    """mmcv 2.1's ``adjust_hue`` overflows for negative factors under numpy >= 2 (see
+    SampleCIMExemplars' docstring): nothing we ship may call it."""
+    import glob
+    import os.path as osp
+
     import mmcv
-    if np.lib.NumpyVersion(np.__version__) < '2.0.0':
-        pytest.skip('numpy < 2')
-    with pytest.raises(OverflowError):
-        mmcv.adjust_hue(np.zeros((4, 4, 3), np.uint8), -0.05)
+    from mmengine.config import Config
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError('mmcv.adjust_hue was called')
+
+    for module in (mmcv, mmcv.image, mmcv.image.photometric):
+        monkeypatch.setattr(module, 'adjust_hue', forbidden)
+    torch.manual_seed(0)  # the default exemplar augmentation jitters hue (0.1, p=0.8)
+    transform = SampleCIMExemplars(base_size=96, context_size=64, exemplar_size=32)
+    assert transform.exemplar_augment.hue == 0.1 and transform.exemplar_augment.jitter_prob > 0
+    for seed in range(5):
+        transform(_results(seed=seed))
+    root = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+    configs = [path for algo in ('cim', 'cae', 'pqcl', 'resim')
+               for path in glob.glob(osp.join(root, 'configs', algo, '*.py'))]
+    assert len(configs) > 20
+    for path in configs:  # mmpretrain's ColorJitter jitters hue with mmcv.adjust_hue
+        types = _pipeline_types(Config.fromfile(path).train_dataloader.dataset.pipeline)
+        assert 'ColorJitter' not in types and 'LoadImageFromFile' in types, (path, types)
 
 
 def test_default_augmentation_changes_exemplars_only():
@@ -67,7 +96,8 @@ def test_pack_and_collate():
                                    exemplar_size=32, num_exemplars=3)
     packed = [PackCIMInputs()(transform(_results(seed=s))) for s in range(2)]
     batch = default_collate(packed)
-    contexts, exemplars, maps = batch['inputs']
+    contexts, exemplars = batch['inputs']
+    maps = torch.stack([sample.correlation_maps for sample in batch['data_samples']])
     assert contexts.shape == (2, 3, 64, 64) and exemplars.shape == (2, 3, 3, 32, 32)
     assert maps.shape == (2, 3, 64, 64) and contexts.dtype == torch.uint8
     assert batch['data_samples'][0].img_path == 'some/photo.jpg'

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from mmssl_ext.datasets.transforms import PackPQCLInputs, PQCLViews
-from mmssl_ext.models.utils import query_patch_coords
+from mmssl_ext.structures import query_patch_coords
 
 
 def _image():
@@ -57,10 +57,12 @@ def test_pack_inputs():
     out = PQCLViews(global_size=64, query_size=32, patch_size=8).transform(
         dict(img=_image(), img_path='x.jpg'))
     packed = PackPQCLInputs().transform(out)
-    globals_, queries, coords, masks = packed['inputs']
+    globals_, queries = packed['inputs']
+    sample = packed['data_samples']
     assert globals_.shape == (2, 3, 64, 64) and globals_.dtype == torch.uint8
-    assert queries.shape == (1, 3, 32, 32) and coords.shape == (2, 1, 16, 2)
-    assert masks.shape == (2, 8, 8)
+    assert queries.shape == (1, 3, 32, 32) and sample.query_coords.shape == (2, 1, 16, 2)
+    assert sample.mask.shape == (2, 8, 8) and sample.mask.dtype == torch.bool
+    np.testing.assert_array_equal(sample.query_coords.numpy(), out['query_coords'])
     assert packed['data_samples'].global_boxes.shape == (2, 4)
 
 

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from mmpretrain.datasets.transforms import PackInputs
 
 from mmssl_ext.datasets.transforms import ReSimViews
-from mmssl_ext.models.utils.region_windows import query_key_regions, sliding_windows
+from mmssl_ext.structures.region_windows import query_key_regions, sliding_windows
 
 
 def _smooth_image(height=240, width=320):

@@ -10,6 +10,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 from mmengine.runner import Runner
+from mmpretrain.structures import DataSample
 
 from mmssl_ext.engine.hooks import TargetUpdateHook
 from mmssl_ext.models.utils import sincos_2d_table
@@ -21,12 +22,11 @@ TINY_VIT = dict(type='CIMViT',
 TINY_RESNET = dict(type='CIMResNet', depth=18, stem_channels=8, base_channels=8)
 
 
-def build_cim(backbone=TINY_VIT, in_channels=32, context_grid=(4, 4), **kwargs):
+def build_cim(backbone=TINY_VIT, in_channels=32, **kwargs):
     torch.manual_seed(0)
     model = MODELS.build(dict(
         type='CIM', backbone=backbone,
-        neck=dict(type='CIMNeck', in_channels=in_channels, embed_dims=32, num_heads=2,
-                  context_grid=context_grid),
+        neck=dict(type='CIMNeck', in_channels=in_channels, embed_dims=32, num_heads=2),
         head=dict(type='CIMHead'),
         data_preprocessor=dict(type='BaseDataPreprocessor'), **kwargs))
     model.init_weights()
@@ -52,12 +52,9 @@ def synthetic_batch(batch=2, num_exemplars=2, context_size=32, exemplar_size=16,
     return [contexts, exemplars, maps]
 
 
-@pytest.fixture
-def message_hub():
-    hub = MessageHub.get_instance(f'test-cim-{uuid.uuid4().hex}')
-    hub.update_info('max_iters', 10)
-    hub.update_info('iter', 0)
-    return hub
+def loss_args(contexts, exemplars, maps):
+    """The data contract: images in ``inputs``, each sample's maps in its data sample."""
+    return [contexts, exemplars], [DataSample(correlation_maps=m) for m in maps]
 
 
 def target_and_online(model):
@@ -68,7 +65,7 @@ def target_and_online(model):
 
 def test_vit_encoders_token_geometry_and_frozen_embeddings():
     backbone = dict(TINY_VIT, img_size=224, patch_size=16)
-    model = build_cim(backbone, context_grid=(10, 10))
+    model = build_cim(backbone)
     contexts, exemplars, maps = synthetic_batch(1, 2, context_size=160, exemplar_size=64)
     assert model.backbone(exemplars.flatten(0, 1))[-1].shape == (2, 1 + 4 * 4, 32)
     assert model.target_encoder(contexts)[-1].shape == (1, 1 + 10 * 10, 32)
@@ -77,9 +74,9 @@ def test_vit_encoders_token_geometry_and_frozen_embeddings():
     torch.testing.assert_close(model.backbone.pos_embed.data, table)
     assert not model.backbone.pos_embed.requires_grad
     assert not model.backbone.patch_embed.projection.weight.requires_grad
-    loss = model.loss([contexts, exemplars, maps])['loss']
+    loss = model.loss(*loss_args(contexts, exemplars, maps))['loss']
     assert loss.ndim == 0 and torch.isfinite(loss)
-    trainable = build_cim(dict(backbone, stop_grad_conv1=False), context_grid=(10, 10))
+    trainable = build_cim(dict(backbone, stop_grad_conv1=False))
     assert trainable.backbone.patch_embed.projection.weight.requires_grad
 
 
@@ -87,7 +84,7 @@ def test_outputs_and_gradients_flow_to_online_side_only():
     model = build_cim()
     logits = []
     model.neck.register_forward_hook(lambda module, args, out: logits.append(out))
-    losses = model(synthetic_batch(), mode='loss')
+    losses = model(*loss_args(*synthetic_batch()), mode='loss')
     assert set(losses) == {'loss', 'ce', 'iou'}
     assert logits[0].shape == (2, 2, 2, 32, 32)
     losses['loss'].backward()
@@ -102,8 +99,8 @@ def test_init_weights_makes_target_a_copy_of_initialised_online_encoder():
     torch.manual_seed(0)
     model = MODELS.build(dict(
         type='CIM', backbone=TINY_VIT,
-        neck=dict(type='CIMNeck', in_channels=32, embed_dims=32, num_heads=2,
-                  context_grid=(4, 4)), head=dict(type='CIMHead')))
+        neck=dict(type='CIMNeck', in_channels=32, embed_dims=32, num_heads=2),
+        head=dict(type='CIMHead')))
     before = model.target_encoder.module.pos_embed.clone()  # zeros until init_weights
     model.init_weights()
     assert not torch.equal(before, model.target_encoder.module.pos_embed)
@@ -116,7 +113,7 @@ def test_target_follows_the_ema_rule_exactly(message_hub):
     message_hub.update_info('iter', 3)
     before = {name: target.clone() for name, (target, _) in target_and_online(model).items()}
     optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
-    model.loss(synthetic_batch())['loss'].backward()
+    model.loss(*loss_args(*synthetic_batch()))['loss'].backward()
     optimizer.step()
     model.update_target()
     # mmengine convention: m is the weight of the NEW online parameters;
@@ -152,7 +149,8 @@ def test_gradient_accumulation_updates_target_once_per_optimizer_step(message_hu
     runner = SimpleNamespace(model=model, optim_wrapper=optim_wrapper)
     hook = TargetUpdateHook()
     hook.before_train(runner)
-    data = dict(inputs=synthetic_batch(), data_samples=None)
+    inputs, data_samples = loss_args(*synthetic_batch())
+    data = dict(inputs=inputs, data_samples=data_samples)
     target = model.target_encoder.module.layers[0].attn.qkv.weight
     online = model.backbone.layers[0].attn.qkv.weight
     for iteration, stepped in enumerate([False, True, False, True]):
@@ -172,7 +170,7 @@ def test_overfits_one_batch(message_hub):
     losses = []
     for iteration in range(50):
         message_hub.update_info('iter', iteration)
-        loss = model.loss(data)['loss']
+        loss = model.loss(*loss_args(*data))['loss']
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -188,10 +186,10 @@ def test_overfits_one_batch(message_hub):
 
 def test_resnet_variant_end_to_end(message_hub):
     # 64 px contexts -> C5 2x2 cells, 32 px exemplars -> 1x1 (+ the average token)
-    model = build_cim(TINY_RESNET, in_channels=64, context_grid=(2, 2))
+    model = build_cim(TINY_RESNET, in_channels=64)
     logits = []
     model.neck.register_forward_hook(lambda module, args, out: logits.append(out))
-    losses = model.loss(synthetic_batch(2, 3, context_size=64, exemplar_size=32))
+    losses = model.loss(*loss_args(*synthetic_batch(2, 3, context_size=64, exemplar_size=32)))
     assert logits[0].shape == (2, 3, 2, 64, 64)
     losses['loss'].backward()
     assert all(param.grad is None for param in model.target_encoder.parameters())
@@ -203,17 +201,17 @@ def test_resnet_variant_end_to_end(message_hub):
 
 
 @pytest.mark.parametrize('dtype', [torch.bfloat16, torch.float16])
-@pytest.mark.parametrize('backbone, in_channels, grid, sizes', [
-    (TINY_VIT, 32, (4, 4), (32, 16)),
-    (TINY_RESNET, 64, (2, 2), (64, 32)),
+@pytest.mark.parametrize('backbone, in_channels, sizes', [
+    (TINY_VIT, 32, (32, 16)),
+    (TINY_RESNET, 64, (64, 32)),
 ])
-def test_autocast_forward_backward(backbone, in_channels, grid, sizes, dtype):
-    model = build_cim(backbone, in_channels=in_channels, context_grid=grid)
+def test_autocast_forward_backward(backbone, in_channels, sizes, dtype):
+    model = build_cim(backbone, in_channels=in_channels)
     logits = []
     model.neck.register_forward_hook(lambda module, args, out: logits.append(out))
     data = synthetic_batch(2, 2, *sizes)
     with torch.autocast('cpu', dtype=dtype):
-        losses = model.loss(data)
+        losses = model.loss(*loss_args(*data))
     assert logits[0].dtype == dtype
     assert losses['loss'].dtype == torch.float32 and torch.isfinite(losses['loss'])
     losses['loss'].backward()
@@ -239,7 +237,7 @@ def test_misuse_is_reported():
         model.update_target()
     contexts, exemplars, maps = synthetic_batch()
     with pytest.raises(ValueError, match='exemplars'):
-        model.loss([contexts[:1], exemplars, maps])
+        model.loss(*loss_args(contexts[:1], exemplars, maps))
 
 
 @pytest.mark.parametrize('name', ['base_momentum', 'end_momentum'])
@@ -271,7 +269,8 @@ class SyntheticDataset(torch.utils.data.Dataset):
         return len(self.contexts)
 
     def __getitem__(self, index):
-        return dict(inputs=[self.contexts[index], self.exemplars[index], self.maps[index]])
+        return dict(inputs=[self.contexts[index], self.exemplars[index]],
+                    data_samples=DataSample(correlation_maps=self.maps[index]))
 
 
 @pytest.mark.slow

@@ -1,10 +1,8 @@
 """ContextAutoencoder: pixel and token targets, alignment target without gradient, EMA
 option, overfitting a fixed batch, build-time checks."""
-import uuid
 
 import pytest
 import torch
-from mmengine.logging import MessageHub
 from mmpretrain.structures import DataSample
 
 from mmssl_ext.models.utils.patch_pixels import normalized_patch_pixels
@@ -109,16 +107,8 @@ def test_overfitting_a_fixed_batch_lowers_both_terms():
     assert last['loss_align'] < first['loss_align']
 
 
-@pytest.fixture
-def message_hub():
-    hub = MessageHub.get_instance(f'test-cae-{uuid.uuid4().hex}')
-    hub.update_info('max_iters', 10)
-    hub.update_info('iter', 0)
-    return hub
-
-
 def test_ema_alignment_encoder_option(message_hub):
-    model = build_cae(alignment_encoder='ema', momentum=0.5)
+    model = build_cae(alignment_encoder='ema', base_momentum=0.5)
     ema = model.target_encoder.module
     for online, target in zip(model.backbone.parameters(), ema.parameters()):
         torch.testing.assert_close(online, target)
@@ -142,7 +132,7 @@ def test_update_target_needs_the_ema_option():
 
 @pytest.mark.parametrize('kwargs,name', [
     (dict(alignment_encoder='teacher'), 'alignment_encoder'),
-    (dict(momentum=1.5), 'momentum'),
+    (dict(base_momentum=1.5), 'base_momentum'),
     (dict(neck=dict(type='CAERegressorDecoder', num_patches_side=GRID, embed_dims=32,
                     num_heads=4, out_channels=100)), 'out_channels'),
     (dict(neck=dict(type='CAERegressorDecoder', num_patches_side=GRID, embed_dims=64,

@@ -7,6 +7,7 @@ from mmengine.logging import MessageHub
 
 import mmssl_ext  # noqa: F401
 from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
 
 ARCH = dict(embed_dims=48, num_layers=2, num_heads=3, feedforward_channels=96)
 HEAD = dict(type='IBOTProjectionHead', in_channels=48, out_channels=16, hidden_channels=32,
@@ -26,54 +27,11 @@ def _model(**kwargs):
 
 
 def _inputs(batch=2, queries=1):
+    """``inputs`` (global views, query crops) and data samples (query coords, masks)."""
     torch.manual_seed(1)
-    return [torch.randn(batch, 2, 3, 32, 32), torch.randn(batch, queries, 3, 16, 16),
-            torch.rand(batch, 2, queries, 4, 2) * 4, torch.rand(batch, 2, 4, 4) > 0.6]
-
-
-def _ce(student, teacher, center, t_temp, s_temp=0.1):
-    probs = torch.softmax((teacher - center) / t_temp, -1)
-    return -(probs * torch.log_softmax(student / s_temp, -1)).sum(-1)
-
-
-def test_cls_loss_matches_hand_computation():
-    model = _model()
-    model.teacher_temp = 0.05
-    center = torch.randn(1, 16)
-    model.losses['cls'].center.copy_(center)
-    student, teacher = torch.randn(6, 16), torch.randn(6, 16)  # G=2, B=3, view-major
-    terms = []
-    for t in range(2):
-        for s in range(2):
-            if s != t:
-                terms.append(sum(_ce(student[3 * s + b], teacher[3 * t + b], center, 0.05)
-                                 for b in range(3)) / 3)
-    expected = sum(terms) / 2
-    assert torch.allclose(model._cls_loss(student, teacher, 2), expected.squeeze(), atol=1e-5)
-
-
-def test_mim_loss_matches_hand_computation():
-    model = _model()
-    model.teacher_temp = 0.07
-    student, teacher = torch.randn(2, 3, 16), torch.randn(2, 3, 16)
-    masks = torch.tensor([[True, False, True], [False, False, False]])
-    center = model.losses['patch'].center
-    image0 = (_ce(student[0, 0], teacher[0, 0], center, 0.07)
-              + _ce(student[0, 2], teacher[0, 2], center, 0.07)) / 2
-    expected = (image0 + 0.) / 2  # the unmasked image counts as 0
-    assert torch.allclose(model._mim_loss(student, teacher, masks), expected.squeeze(),
-                          atol=1e-5)
-
-
-def test_query_loss_matches_hand_computation():
-    model = _model()
-    student = torch.randn(4, 3, 16)  # G=2 views x B=2, Lq=3
-    teacher = torch.randn(2, 3, 16)  # B=2
-    center = model.losses['query'].center
-    total = sum(_ce(student[g * 2 + b, i], teacher[b, i], center, 0.04)
-                for g in range(2) for b in range(2) for i in range(3))
-    assert torch.allclose(model._query_loss(student, teacher, 2), (total / 12).squeeze(),
-                          atol=1e-5)
+    images = [torch.randn(batch, 2, 3, 32, 32), torch.randn(batch, queries, 3, 16, 16)]
+    coords, masks = torch.rand(batch, 2, queries, 4, 2) * 4, torch.rand(batch, 2, 4, 4) > 0.6
+    return images, [DataSample(query_coords=c, mask=m) for c, m in zip(coords, masks)]
 
 
 @pytest.mark.parametrize('queries', [1, 2])
@@ -85,7 +43,7 @@ def test_loss_step_updates_everything(queries):
                        model.backbone.layers[0].attn.qkv.weight)
     model.train()
     assert not model.teacher_backbone.module.training and model.backbone.training
-    losses = model.loss(_inputs(queries=queries))
+    losses = model.loss(*_inputs(queries=queries))
     assert set(losses) == {'loss_cls', 'loss_mim', 'loss_query', 'teacher_temp'}
     for key in ('loss_cls', 'loss_mim', 'loss_query'):
         assert losses[key].ndim == 0 and torch.isfinite(losses[key])
@@ -106,16 +64,17 @@ def test_dino_variant_has_no_mim_and_separate_heads():
     model = _model(use_mim=False, query_head=dict(HEAD, out_channels=24))
     assert set(model.losses) == {'cls', 'query'}
     assert model.losses['query'].center.shape == (1, 24)
-    losses = model.loss(_inputs())
+    losses = model.loss(*_inputs())
     assert 'loss_mim' not in losses and torch.isfinite(losses['loss_query'])
 
 
 def test_train_step_through_data_preprocessor():
     from mmengine.optim import OptimWrapper
     model = _model()
-    raw = [(x * 0 + 100).to(torch.uint8) if i < 2 else x for i, x in enumerate(_inputs())]
+    images, data_samples = _inputs()
+    raw = [(x * 0 + 100).to(torch.uint8) for x in images]
     wrapper = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=1e-3))
-    log = model.train_step(dict(inputs=raw), wrapper)
+    log = model.train_step(dict(inputs=raw, data_samples=data_samples), wrapper)
     assert {'loss', 'loss_cls', 'loss_mim', 'loss_query'} <= set(log)
 
 
@@ -143,8 +102,8 @@ def test_zero_query_weight_switches_the_query_stream_off():
     without.load_state_dict(with_queries.state_dict())
     with_queries.eval()
     without.eval()  # no drop path: both runs see identical global tokens
-    reference = with_queries.loss(_inputs())
-    losses = without.loss(_inputs())
+    reference = with_queries.loss(*_inputs())
+    losses = without.loss(*_inputs())
     assert set(losses) == {'loss_cls', 'loss_mim', 'teacher_temp'}
     for key in ('loss_cls', 'loss_mim'):
         torch.testing.assert_close(losses[key], reference[key])

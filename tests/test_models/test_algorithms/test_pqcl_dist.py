@@ -15,11 +15,14 @@ ARCH = dict(embed_dims=48, num_layers=2, num_heads=3, feedforward_channels=96)
 
 
 def _rank_inputs(rank, step):
+    """``inputs`` (global views, query crops) and data samples (query coords, masks)."""
+    from mmpretrain.structures import DataSample
     generator = torch.Generator().manual_seed(100 * step + rank)
-    return [torch.randn(2, 2, 3, 32, 32, generator=generator),
-            torch.randn(2, 1, 3, 16, 16, generator=generator),
-            torch.rand(2, 2, 1, 4, 2, generator=generator) * 4,
-            torch.rand(2, 2, 4, 4, generator=generator) > 0.5]
+    images = [torch.randn(2, 2, 3, 32, 32, generator=generator),
+              torch.randn(2, 1, 3, 16, 16, generator=generator)]
+    coords = torch.rand(2, 2, 1, 4, 2, generator=generator) * 4
+    masks = torch.rand(2, 2, 4, 4, generator=generator) > 0.5
+    return images, [DataSample(query_coords=c, mask=m) for c, m in zip(coords, masks)]
 
 
 def _worker(rank, port, out_dir):
@@ -47,13 +50,13 @@ def _worker(rank, port, out_dir):
     wrapper = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=1e-3))
     local = []
     for step in range(2):
-        inputs = _rank_inputs(rank, step)
+        inputs, data_samples = _rank_inputs(rank, step)
         with torch.no_grad():  # this rank's teacher class logits before the step
             tokens, _ = model.teacher_backbone.module.forward_tokens(
                 inputs[0].transpose(0, 1).flatten(0, 1))
             logits = model.teacher_heads.module['cls'](tokens[:, 0])
         local.append((logits.sum(0), len(logits)))
-        losses = ddp(inputs=inputs, mode='loss')
+        losses = ddp(inputs=inputs, data_samples=data_samples, mode='loss')
         loss, _ = model.parse_losses(losses)
         wrapper.update_params(loss)
         model.update_target()

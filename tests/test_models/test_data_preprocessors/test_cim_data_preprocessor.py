@@ -16,9 +16,17 @@ def _base_batch(num=3):
     return torch.randint(0, 256, (num, 3, 96, 96), dtype=torch.uint8)
 
 
+def _run(preprocessor, data):
+    """contexts, exemplars (``inputs``) and the data samples' stacked maps."""
+    out = preprocessor(data, True)
+    contexts, exemplars = out['inputs']
+    maps = torch.stack([sample.correlation_maps for sample in out['data_samples']])
+    return contexts, exemplars, maps
+
+
 def test_device_path_shapes_dtypes_and_normalisation():
     preprocessor = CIMDataPreprocessor(sampler=SAMPLER)
-    contexts, exemplars, maps = preprocessor(dict(inputs=_base_batch()), True)['inputs']
+    contexts, exemplars, maps = _run(preprocessor, dict(inputs=_base_batch()))
     assert contexts.shape == (3, 3, 64, 64) and contexts.dtype == torch.float32
     assert exemplars.shape == (3, 4, 3, 32, 32)
     assert maps.shape == (3, 4, 64, 64) and maps.dtype == torch.long
@@ -43,7 +51,7 @@ def test_context_is_resized_base_and_bgr_to_rgb():
 def test_map_area_follows_scale_range():
     preprocessor = CIMDataPreprocessor(
         sampler=dict(SAMPLER, scale_range=(0.2, 0.21), rotation_range=(-1., 1.)))
-    maps = preprocessor(dict(inputs=_base_batch(8)), True)['inputs'][2]
+    maps = _run(preprocessor, dict(inputs=_base_batch(8)))[2]
     area = maps.float().mean((2, 3))
     assert ((area > 0.17) & (area < 0.24)).all()
 
@@ -56,19 +64,19 @@ def test_cpu_path_only_normalises():
         for _ in range(2)]
     batch = default_collate(samples)
     preprocessor = CIMDataPreprocessor(sample_on_device=False)
-    contexts, exemplars, maps = preprocessor(batch, True)['inputs']
+    raw_maps = torch.stack([sample.correlation_maps for sample in batch['data_samples']])
+    contexts, exemplars, maps = _run(preprocessor, batch)
     raw_context = batch['inputs'][0][1].float().flip(0)
     expected = (raw_context - torch.tensor(MEAN).view(3, 1, 1)) / torch.tensor(STD).view(3, 1, 1)
     torch.testing.assert_close(contexts[1], expected)
     assert exemplars.shape == (2, 4, 3, 32, 32) and maps.dtype == torch.long
-    torch.testing.assert_close(maps, batch['inputs'][2].long())
+    torch.testing.assert_close(maps, raw_maps.long())
 
 
 def test_same_geometry_distribution_on_both_paths():
     """Map-area statistics of the CPU and device paths agree."""
     torch.manual_seed(0)
-    device_maps = CIMDataPreprocessor(sampler=SAMPLER)(
-        dict(inputs=_base_batch(100)), True)['inputs'][2]
+    device_maps = _run(CIMDataPreprocessor(sampler=SAMPLER), dict(inputs=_base_batch(100)))[2]
     transform = SampleCIMExemplars(**SAMPLER)
     cpu_maps = torch.stack([torch.from_numpy(transform(dict(
         img=np.zeros((96, 96, 3), np.uint8), img_path='x'))['correlation_maps'])
@@ -81,7 +89,7 @@ def test_same_geometry_distribution_on_both_paths():
 def test_bf16_autocast_keeps_fp32_geometry():
     preprocessor = CIMDataPreprocessor(sampler=SAMPLER)
     with torch.autocast('cpu', dtype=torch.bfloat16):
-        contexts, exemplars, maps = preprocessor(dict(inputs=_base_batch()), True)['inputs']
+        contexts, exemplars, maps = _run(preprocessor, dict(inputs=_base_batch()))
     assert contexts.dtype == torch.float32 and exemplars.dtype == torch.float32
 
 
@@ -98,7 +106,7 @@ def test_device_path_is_deterministic_under_a_seed():
     outputs = []
     for _ in range(2):
         torch.manual_seed(5)
-        outputs.append(preprocessor(dict(inputs=base), True)['inputs'])
+        outputs.append(_run(preprocessor, dict(inputs=base)))
     for first, second in zip(*outputs):
         torch.testing.assert_close(first, second)
 
@@ -109,9 +117,9 @@ def test_cuda_fp16_autocast_matches_the_cpu_geometry():
     base = _base_batch(100)
     torch.manual_seed(0)
     with torch.autocast('cuda', dtype=torch.float16):
-        contexts, exemplars, maps = preprocessor(dict(inputs=base.cuda()), True)['inputs']
+        contexts, exemplars, maps = _run(preprocessor, dict(inputs=base.cuda()))
     assert contexts.is_cuda and contexts.dtype == exemplars.dtype == torch.float32
     assert bool(torch.isfinite(exemplars).all()) and maps.dtype == torch.long
-    cpu_maps = CIMDataPreprocessor(sampler=SAMPLER)(dict(inputs=base), True)['inputs'][2]
+    cpu_maps = _run(CIMDataPreprocessor(sampler=SAMPLER), dict(inputs=base))[2]
     cuda_area, cpu_area = maps.float().mean((2, 3)).cpu(), cpu_maps.float().mean((2, 3))
     assert cuda_area.mean().item() == pytest.approx(cpu_area.mean().item(), abs=0.03)

@@ -1,21 +1,27 @@
 """PQCLDataPreprocessor: per-view augmentation, normalisation, no flips."""
 import pytest
 import torch
+from mmpretrain.structures import DataSample
 
 from mmssl_ext.models.data_preprocessors import PQCLDataPreprocessor
 
 
 def _batch():
     return dict(inputs=[torch.randint(0, 255, (2, 2, 3, 32, 32), dtype=torch.uint8),
-                        torch.randint(0, 255, (2, 1, 3, 16, 16), dtype=torch.uint8),
-                        torch.rand(2, 2, 1, 4, 2), torch.rand(2, 2, 4, 4) > 0.5])
+                        torch.randint(0, 255, (2, 1, 3, 16, 16), dtype=torch.uint8)],
+                data_samples=[DataSample(query_coords=torch.rand(2, 1, 4, 2),
+                                         mask=torch.rand(2, 4, 4) > 0.5) for _ in range(2)])
 
 
 def test_outputs():
-    globals_, queries, coords, masks = PQCLDataPreprocessor()(_batch(), True)['inputs']
+    batch = _batch()
+    out = PQCLDataPreprocessor()(batch, True)
+    globals_, queries = out['inputs']
     assert globals_.shape == (2, 2, 3, 32, 32) and globals_.dtype == torch.float32
     assert queries.shape == (2, 1, 3, 16, 16)
-    assert coords.shape == (2, 2, 1, 4, 2) and masks.dtype == torch.bool
+    for sample, raw in zip(out['data_samples'], batch['data_samples']):  # left untouched
+        assert torch.equal(sample.query_coords, raw.query_coords)
+        assert torch.equal(sample.mask, raw.mask)
 
 
 def test_identity_augments_only_normalise_rgb():

@@ -46,7 +46,7 @@ def mae_sincos_table(grid_h, grid_w, embed_dims):
 def naive_neck(neck, context_tokens, exemplar_tokens, output_size):
     """Loop over (image, exemplar) pairs, explicit formulas everywhere."""
     batch, num_exemplars = exemplar_tokens.shape[:2]
-    grid_h, grid_w = neck.context_grid
+    grid_h, grid_w = neck.context_grid(context_tokens.shape[1] - 1, output_size)
     embed_dims = neck.embed.out_features
     pos = mae_sincos_table(grid_h, grid_w, embed_dims)
     out = torch.empty(batch, num_exemplars, 2, *output_size, dtype=context_tokens.dtype)
@@ -71,8 +71,7 @@ def naive_neck(neck, context_tokens, exemplar_tokens, output_size):
 
 def tiny_neck(depth=1):
     torch.manual_seed(0)
-    neck = CIMNeck(in_channels=12, embed_dims=16, num_heads=4, depth=depth, mlp_ratio=2.,
-                   context_grid=(3, 4))
+    neck = CIMNeck(in_channels=12, embed_dims=16, num_heads=4, depth=depth, mlp_ratio=2.)
     neck.init_weights()
     with torch.no_grad():  # non-trivial affine norms, so "the same norm1" is checked
         for name, param in neck.named_parameters():
@@ -132,7 +131,7 @@ def test_cross_attention_matches_explicit_softmax():
 
 
 def test_init_follows_reference():
-    neck = CIMNeck(in_channels=64, embed_dims=256, num_heads=4, context_grid=(2, 2))
+    neck = CIMNeck(in_channels=64, embed_dims=256, num_heads=4)
     neck.init_weights()
     # predictor ~ N(0, 2 / fan_out), fan_out = 2 output channels -> std 1
     assert abs(neck.predictor.weight.std().item() - 1.) < 0.1
@@ -146,14 +145,20 @@ def test_init_follows_reference():
     (dict(embed_dims=30, num_heads=3), 'embed_dims'),
     (dict(embed_dims=32, num_heads=5), 'num_heads'),
     (dict(depth=0), 'depth'),
-    (dict(context_grid=(10, )), 'context_grid'),
 ])
 def test_bad_parameters_fail_at_build(kwargs, name):
     with pytest.raises(ValueError, match=name):
         CIMNeck(**kwargs)
 
 
+@pytest.mark.parametrize('cells, size, grid', [(12, (9, 13), (3, 4)), (100, (160, 160), (10, 10)),
+                                               (4, (64, 64), (2, 2)), (6, (64, 96), (2, 3))])
+def test_context_grid_is_derived_from_tokens_and_image(cells, size, grid):
+    assert CIMNeck.context_grid(cells, size) == grid
+
+
 def test_wrong_context_length_is_reported():
     neck = tiny_neck().float()
-    with pytest.raises(ValueError, match='context_grid'):
-        neck(torch.randn(1, 10, 12), torch.randn(1, 2, 5, 12), (6, 8))
+    for num_tokens in (1 + 7, 1 + 5):  # no grid of 7 or 5 cells tiles 8 x 6 with square cells
+        with pytest.raises(ValueError, match='context tokens'):
+            neck(torch.randn(1, num_tokens, 12), torch.randn(1, 2, 5, 12), (8, 6))

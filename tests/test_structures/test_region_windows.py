@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmssl_ext.models.utils.region_windows import (boxes_inside, map_boxes, query_key_regions,
+from mmssl_ext.structures.region_windows import (boxes_inside, map_boxes, query_key_regions,
                                                    sliding_windows)
 
 

@@ -8,8 +8,8 @@ import torch
 from PIL import Image
 from shapely.geometry import Point, Polygon
 
-from mmssl_ext.models.utils import (crop_rotated_regions, rasterize_regions,
-                                    rotated_box_regions, sample_boxes, sample_rotated_regions)
+from mmssl_ext.structures import (crop_rotated_regions, rasterize_regions,
+                                  rotated_box_regions, sample_boxes, sample_rotated_regions)
 
 
 def _corners(region):

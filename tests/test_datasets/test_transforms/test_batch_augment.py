@@ -5,9 +5,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmssl_ext.models.utils import BatchPhotometricAugment
-from mmssl_ext.models.utils.batch_augment import (_gaussian_kernels, _grayscale, _hsv_to_rgb,
-                                                  _rgb_to_hsv)
+from mmssl_ext.datasets.transforms import BatchPhotometricAugment
+from mmssl_ext.datasets.transforms.batch_augment import (_gaussian_kernels, _grayscale,
+                                                         _hsv_to_rgb, _rgb_to_hsv)
 
 OFF = dict(jitter_prob=0., gray_prob=0., blur_prob=0., solarize_prob=0., flip_prob=0.)
 

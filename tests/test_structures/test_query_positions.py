@@ -4,7 +4,8 @@ import math
 import pytest
 import torch
 
-from mmssl_ext.models.utils import query_patch_coords, sincos_2d_embed, sincos_2d_table
+from mmssl_ext.models.utils import sincos_2d_embed, sincos_2d_table
+from mmssl_ext.structures import query_patch_coords
 
 GLOBAL_BOX = (20., 40., 112., 224.)  # top, left, h, w: 16 px per patch in x, 8 in y
 QUERY_BOX = (36., 72., 48., 96.)  # 2 x 2 query grid: 48 x 24 px per query patch

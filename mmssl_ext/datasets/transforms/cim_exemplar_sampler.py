@@ -4,7 +4,7 @@ from typing import Sequence, Tuple
 import torch
 import torch.nn.functional as F
 
-from .rotated_regions import crop_rotated_regions, rasterize_regions, sample_rotated_regions
+from mmssl_ext.structures import crop_rotated_regions, rasterize_regions, sample_rotated_regions
 
 
 def _pair(value, name: str) -> Tuple[int, int]:
