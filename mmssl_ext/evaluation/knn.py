@@ -5,6 +5,18 @@ import torch
 import torch.nn.functional as F
 
 
+def global_features(output: torch.Tensor) -> torch.Tensor:
+    """One vector per image from a backbone output: (B, D) as is (ViT class token or
+    pooled output), (B, C, H, W) feature maps (ResNet, ViT ``featmap``) averaged over
+    H, W (global average pooling), as DINO's k-NN of a ResNet."""
+    if output.dim() == 2:
+        return output
+    if output.dim() == 4:
+        return output.mean((2, 3))
+    raise ValueError(f'expected (B, D) features or (B, C, H, W) maps, got shape '
+                     f'{tuple(output.shape)}')
+
+
 def knn_scores(train_features: torch.Tensor, train_labels: torch.Tensor,
                test_features: torch.Tensor, num_classes: int, k: int = 20,
                temperature: float = 0.07, chunk_size: int = 256) -> torch.Tensor:

@@ -3,8 +3,9 @@
     python tools/analysis_tools/knn_eval.py CONFIG [--checkpoint CKPT]
         [--cfg-options ...] [--out result.json]
 
-The config (see configs/pqcl/benchmarks/*knn*.py) defines ``model`` (a backbone whose
-last output is a (B, D) feature, with its ``init_cfg``), ``data_preprocessor``,
+The config (see configs/*/benchmarks/*knn*.py) defines ``model`` (a backbone with its
+``init_cfg``; its last output is a (B, D) feature, e.g. a ViT class token, or a
+(B, C, H, W) map, e.g. a ResNet's C5, globally average-pooled), ``data_preprocessor``,
 ``train_dataloader`` / ``val_dataloader`` (labelled, test-time pipeline) and ``knn =
 dict(k=(10, 20, 100, 200), temperature=0.07)``. ``--checkpoint`` overrides
 ``model.init_cfg.checkpoint``. Features of both sets are extracted in one process,
@@ -21,7 +22,7 @@ from mmengine.runner import Runner
 
 import mmssl_ext  # noqa: F401
 from mmpretrain.registry import MODELS
-from mmssl_ext.evaluation import knn_scores, topk_accuracy
+from mmssl_ext.evaluation import global_features, knn_scores, topk_accuracy
 
 
 def parse_args():
@@ -40,7 +41,7 @@ def extract(backbone, preprocessor, dataloader, device):
     features, labels = [], []
     for batch in dataloader:
         data = preprocessor(batch, False)
-        features.append(backbone(data['inputs'].to(device))[-1].float())
+        features.append(global_features(backbone(data['inputs'].to(device))[-1]).float())
         labels.append(torch.cat([s.gt_label for s in data['data_samples']]).to(device))
     return torch.cat(features), torch.cat(labels)
 
