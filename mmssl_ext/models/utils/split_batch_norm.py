@@ -2,11 +2,12 @@
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.registry import MODELS as MMENGINE_MODELS
 
-from mmssl_ext.registry import MODELS
 
-
-@MODELS.register_module('SplitBN')
+# In mmengine's root registry, as mmcv's norm layers ('BN', 'SyncBN', ...), so that
+# build_norm_layer finds it from any scope (mmpretrain, mmdet, mmseg).
+@MMENGINE_MODELS.register_module('SplitBN')
 class SplitBatchNorm2d(nn.BatchNorm2d):
     """``BatchNorm2d`` that, in training, normalises ``num_splits`` disjoint sub-batches
     separately, as ``num_splits`` devices would.
