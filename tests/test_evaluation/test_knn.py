@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from mmssl_ext.evaluation import global_features, knn_scores, topk_accuracy
+from mmssl_ext.evaluation import global_features, knn_scores, recompute_bn_stats, topk_accuracy
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -37,6 +37,21 @@ def test_global_features_pool_maps_and_keep_vectors():
     assert global_features(vectors) is vectors
     with pytest.raises(ValueError, match='got shape'):
         global_features(torch.randn(2, 3, 4))
+
+
+def test_precise_bn_averages_the_batch_statistics():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 1), torch.nn.BatchNorm2d(3))
+    batches = [torch.randn(4, 2, 3, 3) + i for i in range(3)]
+    with torch.no_grad():
+        features = [model[0](batch) for batch in batches]
+    assert recompute_bn_stats(model, batches) == 1
+    norm = model[1]
+    means = torch.stack([f.mean((0, 2, 3)) for f in features])
+    variances = torch.stack([f.transpose(0, 1).flatten(1).var(1) for f in features])
+    torch.testing.assert_close(norm.running_mean, means.mean(0))
+    torch.testing.assert_close(norm.running_var, variances.mean(0))
+    assert norm.momentum == 0.1 and not model.training
 
 
 def test_bad_k_is_named():
@@ -100,11 +115,14 @@ def test_tool_scores_an_extracted_resnet(tmp_path, demo_data_root):
         f"knn = dict(k=(1, 20), temperature=0.07)\n")
     result = subprocess.run(
         [sys.executable, osp.join(ROOT, 'tools', 'analysis_tools', 'knn_eval.py'),
-         str(config), '--checkpoint', str(checkpoint), '--out', str(tmp_path / 'r.json')],
+         str(config), '--checkpoint', str(checkpoint), '--out', str(tmp_path / 'r.json'),
+         '--precise-bn', '2'],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
         env=dict(os.environ, OMP_NUM_THREADS='1'))
     assert result.returncode == 0, result.stderr[-3000:]
     log = result.stdout + result.stderr
+    num_norms = sum(isinstance(m, torch.nn.BatchNorm2d) for m in resnet.modules())
+    assert f'precise BN: {num_norms} BatchNorm layers recomputed on 2 batches' in log
     assert f'load model from: {checkpoint}' in log
     assert 'do not match exactly' not in log  # every key found without a prefix
     results = json.loads((tmp_path / 'r.json').read_text())
