@@ -15,8 +15,10 @@ EXTRACTORS = {
             'encoder', cae_to_backbone),
     'cim': (lambda sd: 'neck.embed.weight' in sd and any(
         k.startswith('target_encoder.module.') for k in sd), 'online', cim_to_backbone),
-    'resim': (lambda sd: 'queue' in sd and any(k.startswith('region_head.') for k in sd),
-              'query', resim_to_backbone),
+    # ReSim and its MoCo v2 setting (region_head=None: no region keys)
+    'resim': (lambda sd: 'queue' in sd and any(
+        k.startswith('momentum_encoder.module.backbone.') for k in sd),
+        'query', resim_to_backbone),
     'pqcl': (lambda sd: 'losses.query.center' in sd and any(
         k.startswith('teacher_backbone.module.') for k in sd), 'teacher', pqcl_to_backbone),
 }

@@ -1,4 +1,4 @@
 """Evaluation protocols run outside mmengine's test loop."""
-from .knn import knn_scores, topk_accuracy
+from .knn import global_features, knn_scores, recompute_bn_stats, topk_accuracy
 
-__all__ = ['knn_scores', 'topk_accuracy']
+__all__ = ['global_features', 'knn_scores', 'recompute_bn_stats', 'topk_accuracy']

@@ -1,8 +1,54 @@
 """Weighted k-nearest-neighbour classification of frozen features (DINO's protocol)."""
-from typing import Dict, Sequence
+from typing import Callable, Dict, Iterable, Sequence
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
+
+
+def global_features(output: torch.Tensor) -> torch.Tensor:
+    """One vector per image from a backbone output: (B, D) as is (ViT class token or
+    pooled output), (B, C, H, W) feature maps (ResNet, ViT ``featmap``) averaged over
+    H, W (global average pooling), as DINO's k-NN of a ResNet."""
+    if output.dim() == 2:
+        return output
+    if output.dim() == 4:
+        return output.mean((2, 3))
+    raise ValueError(f'expected (B, D) features or (B, C, H, W) maps, got shape '
+                     f'{tuple(output.shape)}')
+
+
+@torch.no_grad()
+def recompute_bn_stats(model: nn.Module, batches: Iterable[torch.Tensor],
+                       forward: Callable[[torch.Tensor], object] = None) -> int:
+    """Replace the running statistics of every BatchNorm layer of ``model`` by their
+    average over ``batches`` (train-mode forwards, no gradients; "precise BN").
+
+    A randomly initialised ResNet has running means 0 and variances 1, so in eval mode
+    its BN layers are identities, while a pre-trained one normalises with statistics
+    of its data: recompute both on the same images before comparing them.
+
+    Args:
+        model (nn.Module): left in eval mode.
+        batches (Iterable[Tensor]): (B, 3, H, W) inputs.
+        forward (callable, optional): how to run ``model`` on a batch. Defaults to
+            ``model``.
+
+    Returns:
+        int: number of BatchNorm layers updated.
+    """
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # cumulative average over the batches
+    model.train()
+    for batch in batches:
+        (forward or model)(batch)
+    for norm, momentum in zip(norms, momenta):
+        norm.momentum = momentum
+    model.eval()
+    return len(norms)
 
 
 def knn_scores(train_features: torch.Tensor, train_labels: torch.Tensor,

@@ -66,3 +66,41 @@ def test_target_encoder_option_and_unknown_checkpoints(tmp_path):
                                state['target_encoder.module.layers.0.ln1.weight'])
     with pytest.raises(ValueError, match='known algorithm'):
         extract_backbone({'conv.weight': torch.zeros(1)})
+
+
+def test_cli_extracts_the_mocov2_setting_of_resim(tmp_path):
+    """configs/resim/mocov2_*: ReSim with the region branch off has no region keys."""
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmpretrain.models import ResNet
+
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'resim',
+                                   'mocov2_r18_small-scale_fmnist.py'))
+    cfg.model.backbone.base_channels = 8
+    cfg.model.neck.update(in_channels=64, hid_channels=32, out_channels=16)
+    cfg.model.update(feat_dim=16, queue_len=64)
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(cfg.model)
+    model.init_weights()
+    with torch.no_grad():
+        for p in model.momentum_encoder.parameters():
+            p.add_(1.0)  # make the two encoders differ
+    assert model.region_head is None
+    torch.save({'meta': {}, 'state_dict': model.state_dict()}, tmp_path / 'moco.pth')
+    for encoder, source in (('query', model.backbone),
+                            ('key', model.momentum_encoder.module['backbone'])):
+        out = tmp_path / f'{encoder}.pth'
+        result = subprocess.run(
+            [sys.executable, osp.join(ROOT, 'tools', 'model_converters',
+                                      'extract_backbone.py'),
+             str(tmp_path / 'moco.pth'), str(out), '--encoder', encoder],
+            capture_output=True, text=True, cwd=ROOT)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert f'resim: {encoder} encoder' in result.stdout
+        resnet = ResNet(depth=18, base_channels=8, out_indices=(3, ))
+        resnet.load_state_dict(torch.load(out, weights_only=True)['state_dict'], strict=True)
+        torch.testing.assert_close(resnet.layer3[1].conv2.weight,
+                                   source.layer3[1].conv2.weight)
+        torch.testing.assert_close(resnet.layer3[1].bn2.running_var,
+                                   source.layer3[1].bn2.running_var)

@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from mmssl_ext.evaluation import knn_scores, topk_accuracy
+from mmssl_ext.evaluation import global_features, knn_scores, recompute_bn_stats, topk_accuracy
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -25,6 +25,33 @@ def test_votes_match_hand_computation():
     assert torch.allclose(scores, torch.tensor([expected]), atol=1e-5)
     assert topk_accuracy(scores, torch.tensor([0]), topk=(1, 2)) == {'top1': 100.,
                                                                      'top2': 100.}
+
+
+def test_global_features_pool_maps_and_keep_vectors():
+    maps = torch.arange(2 * 3 * 2 * 2, dtype=torch.float).view(2, 3, 2, 2)
+    pooled = global_features(maps)
+    assert pooled.shape == (2, 3)
+    assert pooled[1, 2] == (maps[1, 2, 0, 0] + maps[1, 2, 0, 1] + maps[1, 2, 1, 0]
+                            + maps[1, 2, 1, 1]) / 4
+    vectors = torch.randn(4, 5)
+    assert global_features(vectors) is vectors
+    with pytest.raises(ValueError, match='got shape'):
+        global_features(torch.randn(2, 3, 4))
+
+
+def test_precise_bn_averages_the_batch_statistics():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 1), torch.nn.BatchNorm2d(3))
+    batches = [torch.randn(4, 2, 3, 3) + i for i in range(3)]
+    with torch.no_grad():
+        features = [model[0](batch) for batch in batches]
+    assert recompute_bn_stats(model, batches) == 1
+    norm = model[1]
+    means = torch.stack([f.mean((0, 2, 3)) for f in features])
+    variances = torch.stack([f.transpose(0, 1).flatten(1).var(1) for f in features])
+    torch.testing.assert_close(norm.running_mean, means.mean(0))
+    torch.testing.assert_close(norm.running_var, variances.mean(0))
+    assert norm.momentum == 0.1 and not model.training
 
 
 def test_bad_k_is_named():
@@ -67,3 +94,40 @@ def test_tool_on_the_demo_folder(tmp_path, demo_data_root):
     top1, top5 = results['20-NN']['top1'], results['20-NN']['top5']
     assert top1 <= top5 <= 100.
     assert abs(top1 * num_images / 100 - round(top1 * num_images / 100)) < 1e-6
+
+
+@pytest.mark.slow
+def test_tool_scores_an_extracted_resnet(tmp_path, demo_data_root):
+    """A ResNet (C5 maps, globally pooled) from an extracted file, loaded with
+    prefix=None as the Fashion-MNIST k-NN config says."""
+    from mmpretrain.models.backbones import ResNet
+    torch.manual_seed(0)
+    resnet = ResNet(depth=18, base_channels=8, out_indices=(3, ))
+    resnet.init_weights()
+    checkpoint = tmp_path / 'backbone.pth'
+    torch.save({'meta': {}, 'state_dict': resnet.state_dict()}, checkpoint)
+    data = dict(_delete_=True, type='CustomDataset',
+                data_root=str(demo_data_root / 'imagenet'), data_prefix='train',
+                pipeline=[dict(type='LoadImageFromFile'),
+                          dict(type='Resize', scale=(64, 64)), dict(type='PackInputs')])
+    config = tmp_path / 'knn.py'
+    config.write_text(
+        f"_base_ = ['{ROOT}/configs/resim/benchmarks/r18_knn-fmnist.py']\n"
+        f"model = dict(base_channels=8)\n"
+        f"train_dataloader = dict(batch_size=8, dataset={data!r})\n"
+        f"val_dataloader = dict(batch_size=8, dataset={data!r})\n"
+        f"knn = dict(k=(1, 20), temperature=0.07)\n")
+    result = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools', 'analysis_tools', 'knn_eval.py'),
+         str(config), '--checkpoint', str(checkpoint), '--out', str(tmp_path / 'r.json'),
+         '--precise-bn', '2'],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, OMP_NUM_THREADS='1'))
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = result.stdout + result.stderr
+    num_norms = sum(isinstance(m, torch.nn.BatchNorm2d) for m in resnet.modules())
+    assert f'precise BN: {num_norms} BatchNorm layers recomputed on 2 batches' in log
+    assert f'load model from: {checkpoint}' in log
+    assert 'do not match exactly' not in log  # every key found without a prefix
+    results = json.loads((tmp_path / 'r.json').read_text())
+    assert results['1-NN']['top1'] == 100.  # every query finds itself in the memory

@@ -4,7 +4,8 @@
 # 2048), no weight decay, 10 warm-up + 80 cosine epochs, MAE's linear-probe augmentation.
 # The encoder is mmpretrain's BEiTViT, which loads the CAE encoder's weights as they
 # are: model.backbone.init_cfg.checkpoint=<CAE pre-training checkpoint> (prefix
-# 'backbone.'), or a file from tools/model_converters/extract_backbone.py with prefix ''.
+# 'backbone.'), or a file from tools/model_converters/extract_backbone.py with
+# prefix=None (keys without prefix; prefix='' matches no key and fails).
 _base_ = ['mmpretrain::mae/benchmarks/vit-base-p16_8xb2048-linear-coslr-90e_in1k.py']
 
 custom_imports = dict(imports=['mmssl_ext'], allow_failed_imports=False)

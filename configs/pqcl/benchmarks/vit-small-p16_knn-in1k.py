@@ -3,7 +3,8 @@
 # temperature 0.07, train set as memory, val set queried; resize 256 + centre crop 224.
 #   python tools/analysis_tools/knn_eval.py THIS_CONFIG --checkpoint PQCL_CKPT
 # The prefix 'teacher_backbone.module.' reads the teacher from a PQCL pre-training
-# checkpoint; use prefix '' for a file from extract_backbone.py.
+# checkpoint; for a file from extract_backbone.py (keys without prefix) pass
+# --cfg-options model.init_cfg.prefix=None (prefix='' matches no key and fails).
 custom_imports = dict(imports=['mmssl_ext'], allow_failed_imports=False)
 default_scope = 'mmpretrain'
 
