@@ -1,7 +1,8 @@
 from .block_mask import BlockwiseMaskGenerator
 from .cim_exemplars import PackCIMInputs, SampleCIMExemplars
+from .load_image import CheckedLoadImageFromFile
 from .pqcl_views import PackPQCLInputs, PQCLViews
 from .resim_views import ReSimViews
 
-__all__ = ['BlockwiseMaskGenerator', 'PackCIMInputs', 'PackPQCLInputs', 'PQCLViews', 'ReSimViews',
-           'SampleCIMExemplars']
+__all__ = ['BlockwiseMaskGenerator', 'CheckedLoadImageFromFile', 'PackCIMInputs', 'PackPQCLInputs',
+           'PQCLViews', 'ReSimViews', 'SampleCIMExemplars']

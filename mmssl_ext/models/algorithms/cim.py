@@ -67,6 +67,20 @@ class CIM(BaseSelfSupervisor):
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.target_encoder = IterCosineEMA(self.backbone, momentum=base_momentum,
                                             end_momentum=end_momentum)
+        self._check_sampler_sizes()
+
+    def _check_sampler_sizes(self) -> None:
+        """Contexts and exemplars must tile into whole patches of a ViT encoder."""
+        sampler = getattr(self.data_preprocessor, 'sampler', None)
+        patch_embed = getattr(self.backbone, 'patch_embed', None)
+        if sampler is None or patch_embed is None:
+            return
+        patch = tuple(patch_embed.projection.stride)
+        for name in ('context_size', 'exemplar_size'):
+            size = tuple(getattr(sampler, name))
+            if any(s % p for s, p in zip(size, patch)):
+                raise ValueError(f'data_preprocessor.sampler.{name} {size} must be a '
+                                 f'multiple of the patch size {patch}')
 
     def init_weights(self) -> None:
         """Initialise, then make a fresh target an exact copy of the online encoder."""

@@ -82,6 +82,8 @@ class PQCL(BaseSelfSupervisor):
         for name, value in (('base_momentum', base_momentum), ('end_momentum', end_momentum)):
             if not 0. <= value <= 1.:
                 raise ValueError(f'{name} must be in [0, 1], got {value}')
+        if query_loss_weight < 0:
+            raise ValueError(f'query_loss_weight must be >= 0, got {query_loss_weight}')
         super().__init__(backbone=backbone, data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         embed_dims = self.backbone.embed_dims

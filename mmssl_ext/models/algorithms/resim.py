@@ -82,6 +82,9 @@ class ReSim(BaseSelfSupervisor):
                          init_cfg=init_cfg)
         if region_neck is not None and region_head is None:
             raise ValueError('region_neck needs a region_head')
+        temperature = getattr(self.head, 'temperature', 1.)
+        if temperature <= 0:
+            raise ValueError(f'head.temperature must be > 0, got {temperature}')
         self.region_neck = MODELS.build(region_neck) if region_neck else None
         self.region_head = MODELS.build(region_head) if region_head else None
         self.momentum_encoder = IterCosineEMA(self._query_encoder(), momentum=base_momentum,
