@@ -21,6 +21,7 @@ import re
 from typing import Dict, Iterable, List, Optional, Sequence
 
 import torch
+from mmengine.runner.checkpoint import CheckpointLoader, load_state_dict
 from torch import nn
 
 #: attributes of a backbone that define its architecture (ViTs: width and depth;
@@ -91,8 +92,15 @@ def check_kind(checkpoint_kind: Optional[dict], model: nn.Module, source: str,
         mine = _describe(kind)
     raise CheckpointKindError(
         f'{source} holds {_describe(checkpoint_kind)}, but the model is {mine}. Use a '
-        'checkpoint of this kind, or opt out explicitly: default_hooks.checkpoint_kind.'
-        'check_kind=False (tools/test.py: --no-checkpoint-check).')
+        'checkpoint of this kind, or opt out explicitly: check_kind=False in the '
+        'CheckpointKindHook config, or --no-checkpoint-check (tools/test.py, visualisers).')
+
+
+def checkpoint_state_dict(checkpoint: dict) -> Dict[str, torch.Tensor]:
+    """The weights of a loaded checkpoint, without a ``module.`` (DDP) prefix."""
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    return {key[len('module.'):] if key.startswith('module.') else key: value
+            for key, value in state_dict.items()}
 
 
 def _matches(key: str, patterns: Iterable[str]) -> bool:
@@ -132,3 +140,22 @@ def check_load_report(report: Dict[str, List[str]], source: str) -> None:
             f'{source} does not fit the model: ' + '; '.join(problems) + '. List keys the '
             'checkpoint may lack in default_hooks.checkpoint_kind.allowed_missing, or opt '
             'out with check_keys=False.')
+
+
+def load_checked(model: nn.Module, filename: str, check: bool = True,
+                 allowed_missing: Sequence[str] = ()) -> dict:
+    """Fill the whole ``model`` from ``filename`` after checking kind and keys.
+
+    What the visualisers use; ``check=False`` (their ``--no-checkpoint-check``) loads
+    what fits, as mmengine's ``load_checkpoint`` does.
+
+    Returns:
+        dict: the loaded checkpoint.
+    """
+    checkpoint = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
+    state_dict = checkpoint_state_dict(checkpoint)
+    if check:
+        check_kind(checkpoint.get('meta', {}).get('model_kind'), model, filename)
+        check_load_report(load_report(state_dict, model, allowed_missing), filename)
+    load_state_dict(model, state_dict, strict=False, logger='current')
+    return checkpoint

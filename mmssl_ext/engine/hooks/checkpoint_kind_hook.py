@@ -5,14 +5,8 @@ from mmengine.runner import BaseLoop
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from mmssl_ext.registry import HOOKS
-from mmssl_ext.utils.checkpoint_kind import (check_kind, check_load_report, load_report,
-                                             model_kind)
-
-
-def _state_dict(checkpoint: dict) -> dict:
-    state_dict = checkpoint.get('state_dict', checkpoint)
-    return {key[len('module.'):] if key.startswith('module.') else key: value
-            for key, value in state_dict.items()}
+from mmssl_ext.utils.checkpoint_kind import (check_kind, check_load_report,
+                                             checkpoint_state_dict, load_report, model_kind)
 
 
 def _pretrained_inits(model):
@@ -66,7 +60,7 @@ class CheckpointKindHook(Hook):
             check_kind(checkpoint.get('meta', {}).get('model_kind'), runner.model, source)
         if not self.check_keys:
             return
-        state_dict = _state_dict(checkpoint)
+        state_dict = checkpoint_state_dict(checkpoint)
         allowed = self.allowed_missing
         starts_training = isinstance(getattr(runner, '_train_loop', None), BaseLoop)
         if starts_training and not runner._resume:
@@ -88,7 +82,7 @@ class CheckpointKindHook(Hook):
             check_kind(checkpoint.get('meta', {}).get('model_kind'), module, source,
                        backbone_only=bool(prefix))
         if self.check_keys:
-            state_dict = _state_dict(checkpoint)
+            state_dict = checkpoint_state_dict(checkpoint)
             if prefix:
                 prefix = prefix if prefix.endswith('.') else prefix + '.'
                 state_dict = {key[len(prefix):]: value for key, value in state_dict.items()
