@@ -91,12 +91,12 @@ def merge_args(cfg: Config, args) -> Config:
         cfg.test_cfg.fp16 = True
     if args.show_dir is not None:
         show_predictions(cfg, args.show_dir)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
     if args.no_checkpoint_check:
         for hook in [*cfg.get('default_hooks', {}).values(), *cfg.get('custom_hooks', [])]:
             if hook and str(hook.get('type', '')).split('.')[-1] == 'CheckpointKindHook':
                 hook.update(check_kind=False, check_keys=False)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     return cfg
 
 

@@ -16,37 +16,12 @@ import torch
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-CLASSIFIER = '''
-_base_ = ['mmpretrain::_base_/default_runtime.py']
-custom_imports = dict(imports=['mmssl_ext'], allow_failed_imports=False)
+CLASSIFIER = osp.join(ROOT, 'tests', 'data', 'configs', 'tiny_classifier.py')
 
-model = dict(
-    type='ImageClassifier',
-    backbone=dict(type='ResNet', depth=18, num_stages=2, strides=(1, 2), dilations=(1, 1),
-                  out_indices=(1, )),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(type='LinearClsHead', num_classes=10, in_channels=128,
-              loss=dict(type='CrossEntropyLoss')))
-data_preprocessor = dict(num_classes=10, mean=[123.675, 116.28, 103.53],
-                         std=[58.395, 57.12, 57.375], to_rgb=True)
-dataset = dict(type='CustomDataset', data_root={data_root!r}, ann_file='meta/train.txt',
-               data_prefix='train',
-               pipeline=[dict(type='LoadImageFromFile'), dict(type='ResizeEdge', scale=40),
-                         dict(type='CenterCrop', crop_size=32), dict(type='PackInputs')])
-train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False, dataset=dataset,
-                        sampler=dict(type='DefaultSampler', shuffle=True),
-                        collate_fn=dict(type='default_collate'))
-test_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False, dataset=dataset,
-                       sampler=dict(type='DefaultSampler', shuffle=False),
-                       collate_fn=dict(type='default_collate'))
-test_evaluator = dict(type='Accuracy', topk=(1, ))
-test_cfg = dict()
-optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9))
-param_scheduler = [dict(type='MultiStepLR', by_epoch=True, begin=0, end=2, milestones=[1],
-                        gamma=0.1)]
-train_cfg = dict(by_epoch=True, max_epochs=1)
-default_hooks = dict(logger=dict(interval=1))
-'''
+
+def data_options(data_root):
+    """--cfg-options pointing tiny_classifier.py at an image folder."""
+    return [f'{split}_dataloader.dataset.data_root={data_root}' for split in ('train', 'test')]
 
 
 def _tools(package):
@@ -76,20 +51,20 @@ def _load_in_fresh_process(path):
 @pytest.mark.slow
 @pytest.mark.parametrize('tools', ['mmssl_ext', 'mmpretrain'])
 def test_stock_mmpretrain_config_saves_resumes_and_tests(tools, tmp_path, demo_data_root):
-    config = tmp_path / 'user_classifier.py'
-    config.write_text(CLASSIFIER.format(data_root=str(demo_data_root / 'imagenet')))
+    data = data_options(demo_data_root / 'imagenet')
     work_dir = tmp_path / 'work'
     train, test = (osp.join(_tools(tools), name) for name in ('train.py', 'test.py'))
 
-    _run([sys.executable, train, str(config), '--work-dir', str(work_dir)], cwd=tmp_path)
+    _run([sys.executable, train, CLASSIFIER, '--work-dir', str(work_dir), '--cfg-options',
+          *data], cwd=tmp_path)
     assert 'epoch 1' in _load_in_fresh_process(work_dir / 'epoch_1.pth')
-    log = _run([sys.executable, train, str(config), '--work-dir', str(work_dir), '--resume',
-                '--cfg-options', 'train_cfg.max_epochs=2'], cwd=tmp_path)
+    log = _run([sys.executable, train, CLASSIFIER, '--work-dir', str(work_dir), '--resume',
+                '--cfg-options', 'train_cfg.max_epochs=2', *data], cwd=tmp_path)
     assert 'resumed epoch: 1' in log.lower().replace(',', '')
     resumed = torch.load(work_dir / 'epoch_2.pth', weights_only=True)
     assert resumed['meta']['epoch'] == 2
     # the MultiStepLR milestone at epoch 1 was restored and applied: lr 0.01 -> 0.001
     assert resumed['optimizer']['param_groups'][0]['lr'] == pytest.approx(0.001)
-    log = _run([sys.executable, test, str(config), str(work_dir / 'epoch_2.pth'),
-                '--work-dir', str(tmp_path / 'test')], cwd=tmp_path)
+    log = _run([sys.executable, test, CLASSIFIER, str(work_dir / 'epoch_2.pth'),
+                '--work-dir', str(tmp_path / 'test'), '--cfg-options', *data], cwd=tmp_path)
     assert re.search(r'accuracy/top1: \d', log)
