@@ -64,3 +64,51 @@ def test_installed_package_serves_configs_to_mmengine_hub(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     kind, filename = result.stdout.split()[-2:]
     assert kind == 'ContextAutoencoder' and filename.startswith(str(target))
+
+
+def _datasets(dataset):
+    """Leaf dataset configs of a (possibly wrapped) dataset config."""
+    if 'datasets' in dataset:
+        return [leaf for inner in dataset['datasets'] for leaf in _datasets(inner)]
+    if 'dataset' in dataset:
+        return _datasets(dataset['dataset'])
+    return [dataset]
+
+
+def _training_data(cfg):
+    """What a config trains on, named as the metafiles name it."""
+    names = set()
+    for dataset in _datasets(cfg.train_dataloader.dataset):
+        root, kind = str(dataset.get('data_root', '')), dataset['type'].split('.')[-1]
+        if 'data/demo' in root:
+            names.add('mmssl_ext demo data (tools/dataset_converters/make_demo_data.py)')
+        elif kind == 'VOCDataset':
+            names.add('PASCAL VOC 2007+2012')
+        elif kind == 'CocoDataset':
+            names.add('COCO 2017')
+        elif kind == 'ADE20KDataset':
+            names.add('ADE20K')
+        elif 'imagenet100' in root:
+            names.add('ImageNet-100')
+        elif 'imagenet' in root:
+            names.add('ImageNet-1k')
+    assert len(names) == 1, (cfg.filename, names)
+    return names.pop()
+
+
+def test_training_data_and_readme_links_are_true():
+    import importlib.util
+
+    from mmengine.config import Config
+    for metafile in _metafiles():
+        meta = yaml.safe_load(open(metafile))
+        for collection in meta['Collections']:
+            assert osp.isfile(osp.join(ROOT, collection['README'])), collection['README']
+        for model in meta['Models']:
+            try:
+                cfg = Config.fromfile(osp.join(ROOT, model['Config']))
+            except ModuleNotFoundError:  # an mmdet / mmseg base where they are absent
+                if all(importlib.util.find_spec(name) for name in ('mmdet', 'mmseg')):
+                    raise
+                continue
+            assert model['Metadata']['Training Data'] == _training_data(cfg), model['Name']
