@@ -79,8 +79,9 @@ class CheckpointKindHook(Hook):
         checkpoint = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
         source = f'init_cfg checkpoint {filename}' + (f' ({prefix}*)' if prefix else '')
         if self.check_kind:
+            # a backbone / neck compares architectures; a whole model compares its kind
             check_kind(checkpoint.get('meta', {}).get('model_kind'), module, source,
-                       backbone_only=bool(prefix))
+                       backbone_only=not hasattr(module, 'backbone'))
         if self.check_keys:
             state_dict = checkpoint_state_dict(checkpoint)
             if prefix:
