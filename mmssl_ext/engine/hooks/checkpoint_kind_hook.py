@@ -65,7 +65,8 @@ class CheckpointKindHook(Hook):
         starts_training = isinstance(getattr(runner, '_train_loop', None), BaseLoop)
         if starts_training and not runner._resume:
             covered = {key.split('.', 1)[0] for key in state_dict}
-            allowed += tuple(rf'^{name}\.' for name, _ in runner.model.named_children()
+            model = getattr(runner.model, 'module', runner.model)  # DDP-wrapped or not
+            allowed += tuple(rf'^{name}\.' for name, _ in model.named_children()
                              if name not in covered)
         check_load_report(load_report(state_dict, runner.model, allowed), source)
 
