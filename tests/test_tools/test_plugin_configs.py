@@ -43,7 +43,7 @@ def _load_in_fresh_process(path):
     script = textwrap.dedent(f'''
         import torch, mmssl_ext
         checkpoint = torch.load({str(path)!r}, weights_only=True)
-        print('epoch', checkpoint['meta']['epoch'])
+        print('epoch', checkpoint['meta']['epoch'], 'iter', checkpoint['meta']['iter'])
     ''')
     return _run([sys.executable, '-c', script], cwd=ROOT)
 
@@ -68,3 +68,39 @@ def test_stock_mmpretrain_config_saves_resumes_and_tests(tools, tmp_path, demo_d
     log = _run([sys.executable, test, CLASSIFIER, str(work_dir / 'epoch_2.pth'),
                 '--work-dir', str(tmp_path / 'test'), '--cfg-options', *data], cwd=tmp_path)
     assert re.search(r'accuracy/top1: \d', log)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('package, config', [
+    ('mmdet', 'configs/cim/benchmarks/mask-rcnn_vit-t_fpn_demo.py'),
+    ('mmseg', 'configs/cim/benchmarks/upernet_vit-t_demo.py')])
+def test_mmdet_mmseg_own_tools_save_resume_and_test(package, config, tmp_path, demo_data_root,
+                                                    demo_pretrain_checkpoints):
+    """Our demo transfer configs without our hook (custom_hooks=[]): what is left is a
+    stock mmdet / mmseg config plus custom_imports, run by the package's own tools."""
+    pytest.importorskip(package)
+    options = ['custom_hooks=[]',
+               f'model.backbone.init_cfg.checkpoint={demo_pretrain_checkpoints["cim"]}']
+    if package == 'mmseg':
+        root = demo_data_root / 'ade' / 'ADEChallengeData2016'
+        options += [f'{split}_dataloader.dataset.data_root={root}'
+                    for split in ('train', 'val', 'test')]
+    else:
+        root = demo_data_root / 'coco'
+        options += [f'{split}_dataloader.dataset.data_root={root}/'
+                    for split in ('train', 'val', 'test')]
+        options += [f'{split}_evaluator.ann_file={root}/annotations/instances_val2017.json'
+                    for split in ('val', 'test')]
+    work_dir = tmp_path / 'work'
+    train, test = (osp.join(_tools(package), name) for name in ('train.py', 'test.py'))
+    config = osp.join(ROOT, config)
+    _run([sys.executable, train, config, '--work-dir', str(work_dir), '--cfg-options',
+          *options], cwd=tmp_path)
+    assert 'iter 4' in _load_in_fresh_process(work_dir / 'iter_4.pth')
+    log = _run([sys.executable, train, config, '--work-dir', str(work_dir), '--resume',
+                '--cfg-options', *options, 'train_cfg.max_iters=8', 'train_cfg.val_interval=8'],
+               cwd=tmp_path)
+    assert 'resumed epoch: 0, iter: 4' in log
+    assert torch.load(work_dir / 'iter_8.pth', weights_only=True)['meta']['iter'] == 8
+    _run([sys.executable, test, config, str(work_dir / 'iter_8.pth'), '--work-dir',
+          str(tmp_path / 'test'), '--cfg-options', *options], cwd=tmp_path)
