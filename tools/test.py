@@ -64,7 +64,8 @@ def show_predictions(cfg: Config, show_dir: str) -> None:
     The three hooks take different arguments: mmpretrain's ``VisualizationHook``
     (``enable``, ``out_dir``), mmdet's ``DetVisualizationHook`` (``draw``,
     ``test_out_dir``) and mmseg's ``SegVisualizationHook`` (``draw``; the files go to
-    the visualizer's ``save_dir``), as each package's own ``tools/test.py`` sets them.
+    the visualizer's ``save_dir``), as each package's own ``tools/test.py`` sets them;
+    mmseg's hook also gets ``interval=1`` so that every test image is drawn.
     """
     visualization = cfg.default_hooks.get('visualization')
     if visualization is None:
@@ -72,8 +73,8 @@ def show_predictions(cfg: Config, show_dir: str) -> None:
     hook_type = visualization.type.split('.')[-1]
     if hook_type == 'DetVisualizationHook':
         visualization.update(draw=True, test_out_dir=show_dir)
-    elif hook_type == 'SegVisualizationHook':
-        visualization.update(draw=True)
+    elif hook_type == 'SegVisualizationHook':  # it draws every `interval`-th batch only
+        visualization.update(draw=True, interval=1)
         cfg.visualizer.save_dir = show_dir
     else:
         visualization.update(enable=True, out_dir=show_dir)

@@ -15,7 +15,8 @@ without the entry (official releases, converted files) skip this comparison.
 
 Whatever their origin, the keys are checked too (:func:`load_report`): a weight whose
 shape differs, or a model weight the checkpoint lacks, is an error, except the keys that
-:data:`ALWAYS_ALLOWED_MISSING` and the caller's ``allowed_missing`` patterns document.
+:data:`ALWAYS_ALLOWED_MISSING`, :data:`RESIZED_ON_LOAD` and the caller's
+``allowed_missing`` patterns document.
 """
 import re
 from typing import Dict, Iterable, List, Optional, Sequence
@@ -27,8 +28,14 @@ from torch import nn
 #: attributes of a backbone that define its architecture (ViTs: width and depth;
 #: ResNets: depth).
 ARCH_ATTRIBUTES = ('embed_dims', 'num_layers', 'depth')
-#: model keys any checkpoint may lack: BatchNorm step counters (older torch) only.
-ALWAYS_ALLOWED_MISSING = (r'(^|\.)num_batches_tracked$', )
+#: model keys any checkpoint may lack: BatchNorm step counters (older torch), and the
+#: relative position bias of BEiT-style blocks, which fine-tuning recipes (BEiT, CAE)
+#: add new to an encoder pre-trained with absolute positions.
+ALWAYS_ALLOWED_MISSING = (r'(^|\.)num_batches_tracked$',
+                          r'(^|\.)attn\.relative_position_(bias_table|index)$')
+#: weights whose shape may differ: ViT position embeddings, which mmpretrain / mmseg
+#: backbones resize to the model's grid while loading.
+RESIZED_ON_LOAD = (r'(^|\.)pos_embed$', )
 
 
 class CheckpointKindError(RuntimeError):
@@ -121,8 +128,9 @@ def load_report(state_dict: Dict[str, torch.Tensor], model: nn.Module,
     missing = [key for key in own if key not in state_dict and not _matches(key, patterns)]
     unexpected = [key for key in state_dict if key not in own]
     mismatched = [f'{key}: {tuple(state_dict[key].shape)} vs {tuple(own[key].shape)}'
-                  for key in own if key in state_dict
-                  and hasattr(state_dict[key], 'shape') and state_dict[key].shape != own[key].shape]
+                  for key in own if key in state_dict and hasattr(state_dict[key], 'shape')
+                  and state_dict[key].shape != own[key].shape
+                  and not _matches(key, RESIZED_ON_LOAD)]
     return dict(missing=missing, unexpected=unexpected, mismatched=mismatched)
 
 

@@ -156,3 +156,17 @@ def test_kind_comparison_and_load_report():
                                                   r'weights missing \(norm.weight\)'):
         check_load_report(report, 'x.pth')
     assert load_report(weights, net, allowed_missing=[r'^norm\.'])['missing'] == []
+
+
+def test_documented_exceptions_resized_pos_embed_and_new_relative_bias():
+    class ViTLike(nn.Module):
+
+        def __init__(self, grid, rel_bias):
+            super().__init__()
+            self.pos_embed = nn.Parameter(torch.zeros(1, grid * grid + 1, 4))
+            self.attn = nn.Module()
+            if rel_bias:
+                self.attn.relative_position_bias_table = nn.Parameter(torch.zeros(3, 2))
+
+    report = load_report(ViTLike(4, False).state_dict(), ViTLike(8, True))
+    assert report == dict(missing=[], unexpected=[], mismatched=[])
