@@ -55,7 +55,8 @@ def test_show_dir_draws_detection_and_segmentation(config, tmp_path, demo_data_r
     torch.save({'meta': {}, 'state_dict': model.state_dict()}, checkpoint)
     if scope == 'mmseg':
         root = demo_data_root / 'ade' / 'ADEChallengeData2016'
-        options = [f'test_dataloader.dataset.data_root={root}']
+        options = [f'{split}_dataloader.dataset.data_root={root}'
+                   for split in ('train', 'val', 'test')]
     else:
         root = demo_data_root / 'coco'
         options = [f'test_dataloader.dataset.data_root={root}/',
