@@ -20,7 +20,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 env: $(ENV_STAMP)
 
 $(ENV_STAMP): tools/misc/setup_env.sh setup.py requirements/torch.txt \
-		requirements/build.txt requirements/runtime.txt requirements/tests.txt
+		requirements/build.txt requirements/runtime.txt requirements/tests.txt \
+		requirements/mim.txt
 	VENV=$(VENV) PYTHON=$(PYTHON) bash tools/misc/setup_env.sh
 	touch $@
 

@@ -66,7 +66,7 @@ def test_import_adds_modules_without_shadowing(openmmlab_first):
         added[key] = {n: q for n, q in names.items() if n not in before[key]}
         for name, qualname in added[key].items():
             assert qualname.startswith('mmssl_ext.'), f'{key}: {name} from {qualname}'
-    assert 'PortableCheckpointHook' in added['mmpretrain.HOOKS']
+    assert 'CheckpointKindHook' in added['mmpretrain.HOOKS']
 
 
 def test_plugin_first_then_openmmlab_lazy_registration(openmmlab_first):
@@ -99,7 +99,7 @@ def test_custom_imports_reaches_plugin_modules(tmp_path):
         from mmpretrain.registry import HOOKS
         assert 'mmssl_ext' not in sys.modules
         Config.fromfile({str(config)!r})
-        hook = HOOKS.build(dict(type='PortableCheckpointHook'))
+        hook = HOOKS.build(dict(type='CheckpointKindHook'))
         print(type(hook).__module__)
     ''')
     result = subprocess.run([sys.executable, '-c', script], capture_output=True,

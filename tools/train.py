@@ -17,6 +17,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmssl_ext  # noqa: F401  (registers the plugin; weights-only checkpoint loading)
+from mmssl_ext.utils.config import drop_inherited_scopes
 from mmssl_ext.utils.launch import default_work_dir, setup_cpu_distributed
 
 
@@ -118,7 +119,7 @@ def merge_args(cfg: Config, args) -> Config:
 
 def main():
     args = parse_args()
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = merge_args(drop_inherited_scopes(Config.fromfile(args.config)), args)
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()

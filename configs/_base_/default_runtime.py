@@ -11,10 +11,11 @@ default_hooks = dict(
     checkpoint=dict(type='SafeCheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='VisualizationHook', enable=False),
-    # Checkpoints load with torch.load(weights_only=True) (torch >= 2.6): see
-    # mmssl_ext/utils/checkpoint.py. A default hook (a dict entry) survives configs
-    # that set their own custom_hooks.
-    portable_checkpoint=dict(type='PortableCheckpointHook'),
+    # Checkpoints carry meta['model_kind']; a checkpoint of another algorithm or
+    # architecture is an error (mmssl_ext/utils/checkpoint_kind.py). A default hook (a
+    # dict entry) survives configs that set their own custom_hooks. Weights-only loading
+    # needs no hook: importing mmssl_ext is enough (mmssl_ext/utils/checkpoint.py).
+    checkpoint_kind=dict(type='CheckpointKindHook'),
     # A NaN / inf loss or gradient stops the run before the state is saved.
     non_finite_loss=dict(type='NonFiniteLossHook'),
 )

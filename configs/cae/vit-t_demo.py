@@ -22,7 +22,7 @@ model = dict(
     target_generator=None)
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='CheckedLoadImageFromFile'),
     dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.35, 1.0),
          backend='pillow', interpolation='bicubic'),
     dict(type='RandomFlip', prob=0.5),

@@ -8,7 +8,7 @@ data_preprocessor = dict(_delete_=True, type='CIMDataPreprocessor', sample_on_de
 
 train_dataloader = dict(
     dataset=dict(pipeline=[
-        dict(type='LoadImageFromFile'),
+        dict(type='CheckedLoadImageFromFile'),
         dict(
             type='RandomResizedCrop',
             scale=224,

@@ -29,7 +29,7 @@ train_dataloader = dict(
         data_prefix='train',
         with_label=False,
         pipeline=[
-            dict(type='LoadImageFromFile'),
+            dict(type='CheckedLoadImageFromFile'),
             dict(type='RandomResizedCrop', scale=96, crop_ratio_range=(0.5, 1.0),
                  backend='pillow', interpolation='bicubic'),
             dict(type='RandomFlip', prob=0.5),

@@ -31,7 +31,7 @@ train_dataloader = dict(
         data_prefix='train',
         with_label=False,
         pipeline=[
-            dict(type='LoadImageFromFile'),
+            dict(type='CheckedLoadImageFromFile'),
             dict(type='PQCLViews', global_size=64, query_size=32, patch_size=8),
             dict(type='PackPQCLInputs'),
         ]))

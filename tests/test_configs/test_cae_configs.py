@@ -40,7 +40,7 @@ def test_config_builds_its_model(path):
         assert type(model.backbone).__name__ == 'BEiTViT'
     else:
         assert model.head.target == TARGETS[osp.basename(path)]
-        assert cfg.default_hooks.portable_checkpoint.type == 'PortableCheckpointHook'
+        assert cfg.default_hooks.checkpoint_kind.type == 'CheckpointKindHook'
         assert (model.target_generator is not None) == (model.head.target == 'tokens')
 
 

@@ -30,7 +30,7 @@ def test_config_builds_its_model(path):
     if '/benchmarks/' not in path:
         assert cfg.auto_scale_lr.base_batch_size > 0
         assert any(h.type == 'TargetUpdateHook' for h in cfg.custom_hooks)
-        assert cfg.default_hooks.portable_checkpoint.type == 'PortableCheckpointHook'
+        assert cfg.default_hooks.checkpoint_kind.type == 'CheckpointKindHook'
     else:
         assert model.backbone.init_cfg['prefix'] == 'backbone.'
 

@@ -43,7 +43,7 @@ def test_config_builds_its_model(path):
         return
     assert cfg.auto_scale_lr.base_batch_size > 0
     assert {h.type for h in cfg.custom_hooks} == HOOKS
-    assert cfg.default_hooks.portable_checkpoint.type == 'PortableCheckpointHook'
+    assert cfg.default_hooks.checkpoint_kind.type == 'CheckpointKindHook'
     schedulers = {s.get('param_name', 'lr'): s for s in cfg.param_scheduler
                   if s.type.startswith('Cosine')}
     assert schedulers['weight_decay'].end == cfg.train_cfg.max_epochs

@@ -38,7 +38,7 @@ def test_config_builds_its_model(path):
     model = _build_model(cfg)
     assert sum(p.numel() for p in model.parameters()) > 0
     assert any(h.type == 'TargetUpdateHook' for h in cfg.custom_hooks)
-    assert cfg.default_hooks.portable_checkpoint.type == 'PortableCheckpointHook'
+    assert cfg.default_hooks.checkpoint_kind.type == 'CheckpointKindHook'
     assert cfg.train_dataloader.drop_last
     assert cfg.model.queue_len % cfg.train_dataloader.batch_size == 0
     assert any(t.type == 'ReSimViews' for t in cfg.train_dataloader.dataset.pipeline)

@@ -48,7 +48,7 @@ def test_config_builds_in_its_scope(path):
     cfg = Config.fromfile(path)
     assert cfg.custom_imports == dict(imports=['mmssl_ext'], allow_failed_imports=False)
     assert cfg.default_scope == ('mmseg' if 'upernet' in path else 'mmdet')
-    assert any(h.type == 'mmpretrain.PortableCheckpointHook' for h in cfg.custom_hooks)
+    assert any(h.type == 'mmpretrain.CheckpointKindHook' for h in cfg.custom_hooks)
     model = _build(cfg)
     assert type(model).__module__.startswith(cfg.default_scope)
     assert sum(p.numel() for p in model.parameters()) > 0

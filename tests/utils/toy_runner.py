@@ -45,7 +45,6 @@ def toy_runner(work_dir, max_iters: int, inputs=None, default_hooks=None, model=
     hooks = dict(
         checkpoint=dict(type='SafeCheckpointHook', by_epoch=False, interval=1,
                         max_keep_ckpts=2),
-        portable_checkpoint=dict(type='PortableCheckpointHook'),
         logger=dict(type='LoggerHook', interval=1))
     for name, hook in (default_hooks or {}).items():
         hooks[name] = dict(hooks.get(name, {}), **hook)

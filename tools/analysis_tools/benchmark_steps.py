@@ -35,13 +35,14 @@ from mmpretrain.engine.hooks import VisualizationHook
 from torch.utils.flop_counter import FlopCounterMode
 
 import mmssl_ext  # noqa: F401  (registers our modules for configs without custom_imports)
+from mmssl_ext.engine.hooks import CheckpointKindHook
 from mmssl_ext.engine.optimizers import CPUAutocastOptimWrapper
 from mmssl_ext.utils.launch import setup_cpu_distributed
 
 # Hooks that only time, log, save, draw or seed samplers: every other hook runs in the
 # timed steps.
-OBSERVER_HOOKS = (CheckpointHook, DistSamplerSeedHook, IterTimerHook, LoggerHook,
-                  RuntimeInfoHook, VisualizationHook)
+OBSERVER_HOOKS = (CheckpointHook, CheckpointKindHook, DistSamplerSeedHook, IterTimerHook,
+                  LoggerHook, RuntimeInfoHook, VisualizationHook)
 
 
 def _amp_dtype(optim_wrapper: OptimWrapper) -> Optional[str]:

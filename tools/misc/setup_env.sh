@@ -59,6 +59,7 @@ log "installing mmcv from $WHEEL_DIR"
 "${PIP[@]}" install -q --no-deps "$WHEEL_DIR"/mmcv-*.whl
 
 "${PIP[@]}" install -q -r requirements/runtime.txt -r requirements/tests.txt
+"${PIP[@]}" install -q --no-deps -r requirements/mim.txt  # see the file for why --no-deps
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e .
 "$PY" - <<'PY'
 import mmcv, mmdet, mmengine, mmpretrain, mmseg, torch

@@ -20,12 +20,17 @@ SOURCE and what OUT holds:
   on mmdet's levels, ReSim-FPN^T); ``--backbone-only``: the ResNet without prefix
   (``--encoder query`` (default) or ``key``).
 
+Before converting, IN must have the source's layout (:data:`LAYOUTS`): a checkpoint of
+another algorithm or architecture (e.g. a ViT given as ``resim-official``) is an error
+naming the source and the keys it lacks.
+
 Every release is read with ``torch.load(weights_only=True)`` and an explicit allow-list
 (``argparse.Namespace`` for the training arguments some releases store); OUT is a plain
 ``{'meta': ..., 'state_dict': ...}``. The report of unused, recomputed and missing keys
 is printed; a key the model needs that the release lacks is an error naming it.
 """
 import argparse
+import re
 
 import torch
 
@@ -40,6 +45,35 @@ ENCODERS = {'cim': ('online', 'target'), 'cae': ('encoder', ), 'pqcl': ('teacher
             'resim': ('query', 'key')}
 OFFICIAL = {'cim': (cim_official_to_mmssl, cim_to_backbone),
             'pqcl': (pqcl_official_to_mmssl, pqcl_to_backbone)}
+
+#: source -> alternative layouts; a layout is a set of key patterns (regular expressions
+#: matched at the start of a key) that each match at least one key of IN.
+LAYOUTS = {
+    'cim-official': ((r'blocks\.\d+\.attn\.qkv\.', r'blocks_c\.\d+\.',
+                      r'decoder_corr_block\.'), ),
+    'cae-official': ((r'(module\.)?encoder\.blocks\.\d+\.attn\.q_bias',
+                      r'(module\.)?regresser\.regressor_blocks\.'), ),
+    'cae-mmpretrain': ((r'backbone\.layers\.\d+\.attn\.q_bias', r'neck\.regressors\.'), ),
+    'pqcl-official': ((r'student$', r'teacher$'), ),
+    'resim-official': ((r'module\.encoder_q\.layer1\.0\.conv1\.weight', ),
+                       (r'backbone\.layer1\.0\.conv1\.weight',
+                        r'momentum_encoder\.module\.backbone\.layer1\.0\.conv1\.weight')),
+}
+
+
+def check_layout(source: str, state_dict: dict) -> None:
+    """Refuse a checkpoint that does not have ``source``'s layout, naming what it lacks."""
+    lacking = []
+    for layout in LAYOUTS[source]:
+        missing = [pattern for pattern in layout
+                   if not any(re.match(pattern, key) for key in state_dict)]
+        if not missing:
+            return
+        lacking.append(missing)
+    sample = ', '.join(list(state_dict)[:4])
+    raise ValueError(f'the checkpoint is not a {source} checkpoint: it has no key like '
+                     + ' or '.join(' + '.join(missing) for missing in lacking).replace('\\', '')
+                     + f' (its keys start with {sample}, ...)')
 
 
 def convert(source: str, state_dict: dict, args: argparse.Namespace):
@@ -98,7 +132,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None):
     args = parse_args(argv)
-    converted, meta, report = convert(args.source, load_state_dict(args.src), args)
+    state_dict = load_state_dict(args.src)
+    check_layout(args.source, state_dict)
+    converted, meta, report = convert(args.source, state_dict, args)
     if report is not None:
         print(report)
     torch.save({'meta': meta, 'state_dict': converted}, args.dst)

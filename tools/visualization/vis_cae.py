@@ -15,10 +15,10 @@ import matplotlib
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.runner import load_checkpoint
 
 import mmssl_ext  # noqa: F401
 from mmpretrain.registry import MODELS, TRANSFORMS
+from mmssl_ext.utils.checkpoint_kind import load_checked
 from mmssl_ext.utils.image import load_square_image
 
 matplotlib.use('Agg')
@@ -33,6 +33,8 @@ def parse_args():
     parser.add_argument('--out', default='cae_reconstruction.png', help='output PNG')
     parser.add_argument('--num-masks', type=int, default=3, help='rows: masks drawn')
     parser.add_argument('--seed', type=int, default=0, help='seed of the masks')
+    parser.add_argument('--no-checkpoint-check', action='store_true',
+                        help='load a checkpoint of another kind (what fits)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     return parser.parse_args()
 
@@ -67,7 +69,7 @@ def main():
     model = MODELS.build(model_cfg)
     if model.head.target != 'pixels':
         raise ValueError('the visualiser needs a pixel-target CAE (head.target=pixels)')
-    load_checkpoint(model, args.checkpoint, map_location='cpu')
+    load_checked(model, args.checkpoint, check=not args.no_checkpoint_check)
     model = model.to(args.device).eval()
     patch = model.backbone.patch_embed.projection.kernel_size[0]
     size = model.backbone.img_size[0]

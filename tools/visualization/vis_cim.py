@@ -12,10 +12,10 @@ import matplotlib
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.runner import load_checkpoint
 
 import mmssl_ext  # noqa: F401
 from mmpretrain.registry import MODELS
+from mmssl_ext.utils.checkpoint_kind import load_checked
 from mmssl_ext.utils.image import load_square_image
 
 matplotlib.use('Agg')
@@ -31,6 +31,8 @@ def parse_args():
     parser.add_argument('--seed', type=int, default=0, help='seed of the exemplars')
     parser.add_argument('--augment', action='store_true',
                         help='apply the exemplar augmentation of the config')
+    parser.add_argument('--no-checkpoint-check', action='store_true',
+                        help='load a checkpoint of another kind (what fits)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     return parser.parse_args()
 
@@ -41,7 +43,7 @@ def main():
     model_cfg = cfg.model.copy()
     model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
     model = MODELS.build(model_cfg)
-    load_checkpoint(model, args.checkpoint, map_location='cpu')
+    load_checked(model, args.checkpoint, check=not args.no_checkpoint_check)
     model = model.to(args.device).eval()
     preprocessor = model.data_preprocessor
     if not getattr(preprocessor, 'sample_on_device', False):

@@ -18,11 +18,11 @@ import matplotlib
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.runner import load_checkpoint
 
 import mmssl_ext  # noqa: F401
 from mmpretrain.registry import MODELS, TRANSFORMS
 from mmssl_ext.structures import query_patch_coords
+from mmssl_ext.utils.checkpoint_kind import load_checked
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
@@ -37,6 +37,8 @@ def parse_args():
     parser.add_argument('--seed', type=int, default=0, help='seed of the query crop')
     parser.add_argument('--encoder', choices=['teacher', 'student'], default='teacher',
                         help='encoder of the class-token maps')
+    parser.add_argument('--no-checkpoint-check', action='store_true',
+                        help='load a checkpoint of another kind (what fits)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     return parser.parse_args()
 
@@ -77,7 +79,7 @@ def main():
     model_cfg = cfg.model.copy()
     model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
     model = MODELS.build(model_cfg)
-    load_checkpoint(model, args.checkpoint, map_location='cpu')
+    load_checked(model, args.checkpoint, check=not args.no_checkpoint_check)
     model = model.to(args.device).eval()
     student = model.backbone
     encoder = model.teacher_backbone.module if args.encoder == 'teacher' else student

@@ -15,7 +15,7 @@ data_preprocessor = dict(
     to_rgb=True)
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='CheckedLoadImageFromFile'),
     dict(type='RandomFlip', prob=0.5),
     dict(
         type='RandomResizedCropAndInterpolationWithTwoPic',

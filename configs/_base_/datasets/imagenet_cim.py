@@ -36,7 +36,7 @@ data_preprocessor = dict(
         flip_prob=0.5))
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='CheckedLoadImageFromFile'),
     dict(
         type='RandomResizedCrop',
         scale=224,

@@ -23,7 +23,7 @@ data_preprocessor = dict(
     query_augment=dict(_jitter, blur_prob=0.5, solarize_prob=0.))
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='CheckedLoadImageFromFile'),
     dict(
         type='PQCLViews',
         global_size=224,

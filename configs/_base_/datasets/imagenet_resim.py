@@ -23,7 +23,7 @@ data_preprocessor = dict(
         flip_prob=0.0))
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='CheckedLoadImageFromFile'),
     dict(type='ReSimViews', size=224, scale=(0.2, 1.0), flip_prob=0.5),
     dict(type='PackInputs', algorithm_keys=['crop_boxes']),
 ]

@@ -26,11 +26,13 @@ model = dict(
         layer_scale_init_value=0.1),
     head=dict(type='CAEPretrainHead', target='tokens', align_weight=2.0),
     # mmpretrain's DALL-E encoder. Its weights are downloaded at initialisation
-    # (OpenMMLab's copy of OpenAI's released encoder). The file has no published hash.
+    # (OpenMMLab's copy of OpenAI's released encoder). The file has no published hash:
+    # 'mmssl_ext+' asks for mmssl_ext's loader (weights-only, a warning that the file is
+    # unverified, the cached copy revalidated with the server; mmssl_ext/utils/download.py).
     target_generator=dict(
         type='DALL-E',
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='https://download.openmmlab.com/mmselfsup/1.x/'
+            checkpoint='mmssl_ext+https://download.openmmlab.com/mmselfsup/1.x/'
             'target_generator_ckpt/dalle_encoder.pth')),
     alignment_encoder='online')

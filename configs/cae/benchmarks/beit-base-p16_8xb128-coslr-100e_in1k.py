@@ -26,4 +26,4 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
 model = dict(backbone=dict(norm_cfg=dict(type='LN', eps=1e-6)))
 
-default_hooks = dict(portable_checkpoint=dict(type='PortableCheckpointHook'))
+default_hooks = dict(checkpoint_kind=dict(type='CheckpointKindHook'))

@@ -36,5 +36,5 @@ optim_wrapper = dict(
     type='AmpOptimWrapper',
     optimizer=dict(type='SGD', lr=0.4, momentum=0.9, weight_decay=0.0))
 
-default_hooks = dict(portable_checkpoint=dict(type='PortableCheckpointHook'))
+default_hooks = dict(checkpoint_kind=dict(type='CheckpointKindHook'))
 auto_scale_lr = dict(base_batch_size=8192)

@@ -26,5 +26,5 @@ model = dict(
         norm_cfg=dict(type='LN', eps=1e-6),
         init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.')))
 
-default_hooks = dict(portable_checkpoint=dict(type='PortableCheckpointHook'))
+default_hooks = dict(checkpoint_kind=dict(type='CheckpointKindHook'))
 auto_scale_lr = dict(base_batch_size=16384)

@@ -8,4 +8,4 @@ custom_imports = dict(imports=['mmssl_ext'], allow_failed_imports=False)
 model = dict(
     backbone=dict(init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.')))
 
-default_hooks = dict(portable_checkpoint=dict(type='PortableCheckpointHook'))
+default_hooks = dict(checkpoint_kind=dict(type='CheckpointKindHook'))

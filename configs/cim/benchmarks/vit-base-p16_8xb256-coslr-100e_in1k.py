@@ -20,5 +20,5 @@ optim_wrapper = dict(
     optimizer=dict(lr=1.2e-3 * 2048 / 256, weight_decay=0.05, betas=(0.9, 0.999)),
     paramwise_cfg=dict(layer_decay_rate=0.8))
 
-default_hooks = dict(portable_checkpoint=dict(type='PortableCheckpointHook'))
+default_hooks = dict(checkpoint_kind=dict(type='CheckpointKindHook'))
 auto_scale_lr = dict(base_batch_size=2048)

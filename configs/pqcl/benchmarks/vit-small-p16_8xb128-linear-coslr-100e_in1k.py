@@ -53,6 +53,6 @@ test_cfg = dict()
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
     logger=dict(type='LoggerHook', interval=50),
-    portable_checkpoint=dict(type='PortableCheckpointHook'))
+    checkpoint_kind=dict(type='CheckpointKindHook'))
 auto_scale_lr = dict(base_batch_size=1024)
 randomness = dict(seed=0, diff_rank_seed=True)

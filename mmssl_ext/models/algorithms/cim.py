@@ -59,6 +59,20 @@ class CIM(MomentumSelfSupervisor):
         super().__init__(backbone=backbone, neck=neck, head=head, **kwargs)
         freeze_fixed_pos_embed(self.backbone)  # before DDP sees the parameters
         self.add_momentum_target('target_encoder', 'backbone')
+        self._check_sampler_sizes()
+
+    def _check_sampler_sizes(self) -> None:
+        """Contexts and exemplars must tile into whole patches of a ViT encoder."""
+        sampler = getattr(self.data_preprocessor, 'sampler', None)
+        patch_embed = getattr(self.backbone, 'patch_embed', None)
+        if sampler is None or patch_embed is None:
+            return
+        patch = tuple(patch_embed.projection.stride)
+        for name in ('context_size', 'exemplar_size'):
+            size = tuple(getattr(sampler, name))
+            if any(s % p for s, p in zip(size, patch)):
+                raise ValueError(f'data_preprocessor.sampler.{name} {size} must be a '
+                                 f'multiple of the patch size {patch}')
 
     def loss(self, inputs: Sequence[torch.Tensor],
              data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:

@@ -70,6 +70,8 @@ class PQCL(MomentumSelfSupervisor):
                  query_head: Optional[dict] = None, use_mim: bool = True,
                  query_loss_weight: float = 1.0, student_temp: float = 0.1,
                  teacher_temp: float = 0.04, center_momentum: float = 0.9, **kwargs) -> None:
+        if query_loss_weight < 0:
+            raise ValueError(f'query_loss_weight must be >= 0, got {query_loss_weight}')
         super().__init__(backbone=backbone, **kwargs)
         embed_dims = self.backbone.embed_dims
         heads = dict(cls=head, patch=patch_head or head, query=query_head or head)

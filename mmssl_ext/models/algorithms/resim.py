@@ -69,6 +69,9 @@ class ReSim(MomentumSelfSupervisor):
         super().__init__(backbone=backbone, neck=neck, head=head, **kwargs)
         if region_neck is not None and region_head is None:
             raise ValueError('region_neck needs a region_head')
+        temperature = getattr(self.head, 'temperature', 1.)
+        if temperature <= 0:
+            raise ValueError(f'head.temperature must be > 0, got {temperature}')
         self.region_neck = MODELS.build(region_neck) if region_neck else None
         self.region_head = MODELS.build(region_head) if region_head else None
         self.add_momentum_target('momentum_encoder', '_query_encoder')

@@ -299,3 +299,21 @@ def test_runner_with_accumulation_follows_iteration_schedule(tmp_path):
         torch.testing.assert_close(target, (1 - momentum) * previous + momentum * online,
                                    rtol=3e-7, atol=3e-7)
     assert model.target_encoder.steps.item() == 1 + 2
+
+
+@pytest.mark.parametrize('name, sizes', [('exemplar_size', (32, 12)),
+                                         ('context_size', (28, 16))])
+def test_sampler_sizes_off_the_patch_grid_fail_at_build(name, sizes):
+    def build(context_size, exemplar_size):
+        return MODELS.build(dict(
+            type='CIM', backbone=TINY_VIT,
+            neck=dict(type='CIMNeck', in_channels=32, embed_dims=32, num_heads=2,
+                      context_grid=(4, 4)),
+            head=dict(type='CIMHead'),
+            data_preprocessor=dict(type='CIMDataPreprocessor', sampler=dict(
+                base_size=32, context_size=context_size, exemplar_size=exemplar_size,
+                num_exemplars=2))))
+
+    with pytest.raises(ValueError, match=f'sampler.{name}.*multiple of the patch size'):
+        build(*sizes)
+    build(32, 16)

@@ -108,3 +108,8 @@ def test_zero_query_weight_switches_the_query_stream_off():
     for key in ('loss_cls', 'loss_mim'):
         torch.testing.assert_close(losses[key], reference[key])
     assert without.losses['query'].center.abs().sum() == 0
+
+
+def test_negative_query_loss_weight_fails_at_build():
+    with pytest.raises(ValueError, match='query_loss_weight must be >= 0'):
+        _model(query_loss_weight=-0.5)

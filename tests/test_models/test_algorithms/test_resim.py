@@ -183,3 +183,11 @@ def test_region_branch_off_is_moco_v2_on_the_same_global_path():
     assert int(moco.queue_ptr) == 2
     with pytest.raises(ValueError, match='region_neck needs a region_head'):
         MODELS.build(dict(cfg, region_neck=_config(True)['region_neck']))
+
+
+@pytest.mark.parametrize('temperature', [0., -0.2])
+def test_non_positive_global_temperature_fails_at_build(temperature):
+    cfg = _config(fpn=False)
+    cfg['head']['temperature'] = temperature
+    with pytest.raises(ValueError, match='head.temperature must be > 0'):
+        MODELS.build(cfg)
