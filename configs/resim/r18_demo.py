@@ -1,6 +1,8 @@
 # ReSim-FPN on the demo image folder (tools/dataset_converters/make_demo_data.py), small
 # enough for 2 CPU cores: ResNet-18 on 64 px views, a 64-channel FPN, P3 windows of 16 px
-# at stride 12 (5 x 5) and P4 windows of 32 px at stride 16 (3 x 3), a 32-entry queue.
+# at stride 12 (4 x 4) and P4 windows of 32 px at stride 16 (2 x 2; the reference's grid
+# rule: windows end inside the view, region_head.edge_windows=True adds the row and
+# column ending on the edge: 5 x 5 and 3 x 3), a 32-entry queue.
 # Same algorithm, data path and losses as the ImageNet recipes. 40 epochs of the
 # 100-image demo folder (batch 8, 480 iterations) take about 2 minutes on 2 CPU cores.
 _base_ = [

@@ -1,7 +1,9 @@
 # ReSim-FPN at small scale: Fashion-MNIST (tools/dataset_converters/fashion_mnist.py,
 # 32 px RGB; `make fashion-mnist`) with a ResNet-18 on 64 px views (C3 8 x 8, C4 4 x 4),
-# a 128-channel FPN, P3 windows of 16 px at stride 12 (5 x 5) and P4 windows of 32 px at
-# stride 16 (3 x 3), batch 64, one process on CPU.
+# a 128-channel FPN, P3 windows of 16 px at stride 12 (4 x 4) and P4 windows of 32 px at
+# stride 16 (2 x 2; the reference's grid rule, windows end inside the view;
+# region_head.edge_windows=True gives 5 x 5 and 3 x 3, the grid of the SplitBN probe
+# below), batch 64, one process on CPU.
 #
 # Departures from the paper recipe, and why:
 # - Shuffle BN needs several devices. In one process the key shuffle is a permutation of

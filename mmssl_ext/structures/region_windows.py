@@ -12,16 +12,23 @@ from typing import Sequence, Tuple
 import torch
 
 
-def sliding_windows(view_size: Sequence[int], window: int, stride: int) -> torch.Tensor:
-    """Square windows slid over a view, row-major.
+def sliding_windows(view_size: Sequence[int], window: int, stride: int,
+                    edge_windows: bool = False) -> torch.Tensor:
+    """Square windows slid over a view, row-major, starting at 0.
 
-    ``(size - window) // stride + 1`` positions per axis, starting at 0: 6 x 6 for
-    224 px views, 48 px windows, stride 32.
+    ``edge_windows=False`` (the reference code): a window must end strictly inside the
+    view, ``(size - window - 1) // stride + 1`` positions per axis: 8 x 8 for 224 px
+    views, 32 px windows, stride 24 (the reference's P3 grid; the window at 192 would
+    end on the edge) and 6 x 6 for 48 px windows, stride 32. ``True``: every position
+    that fits, ``(size - window) // stride + 1`` per axis (9 x 9 and 6 x 6).
 
     Args:
         view_size (Sequence[int]): ``(height, width)`` of the view in pixels.
-        window (int): window side in pixels, ``0 < window <= min(view_size)``.
+        window (int): window side in pixels, > 0, at most ``min(view_size)`` (less than
+            it without ``edge_windows``).
         stride (int): step in pixels, > 0.
+        edge_windows (bool): also place windows whose far side lies on the view's edge.
+            Defaults to False.
 
     Returns:
         Tensor: (N, 4) float boxes ``(x1, y1, x2, y2)`` in view pixels.
@@ -32,10 +39,13 @@ def sliding_windows(view_size: Sequence[int], window: int, stride: int) -> torch
     height, width = view_size
     if stride <= 0:
         raise ValueError(f'window stride must be > 0, got stride={stride}')
-    if not 0 < window <= min(height, width):
-        raise ValueError(f'window={window} must be > 0 and fit in the {height}x{width} view')
-    ys = torch.arange(0, height - window + 1, stride, dtype=torch.float32)
-    xs = torch.arange(0, width - window + 1, stride, dtype=torch.float32)
+    margin = 0 if edge_windows else 1  # the last start is size - window - margin
+    if not 0 < window <= min(height, width) - margin:
+        rule = '' if edge_windows else ' and end inside it (edge_windows=False)'
+        raise ValueError(f'window={window} must be > 0 and fit in the {height}x{width} '
+                         f'view{rule}')
+    ys = torch.arange(0, height - window - margin + 1, stride, dtype=torch.float32)
+    xs = torch.arange(0, width - window - margin + 1, stride, dtype=torch.float32)
     grid_y, grid_x = torch.meshgrid(ys, xs, indexing='ij')
     corners = torch.stack([grid_x.flatten(), grid_y.flatten()], -1)
     return torch.cat([corners, corners + window], -1)

@@ -57,9 +57,14 @@ def test_in1k_recipes_match_the_paper(variant, levels):
     assert tuple(head.level_names) == levels and head.projection and head.proj_channels == 128
     windows = dict(zip(head.level_names, zip(head.windows, head.window_strides, head.strides)))
     assert windows[levels[-1]] == (48, 32, 16)
+    assert not head.get('edge_windows', False)  # the reference's grid (8 x 8 on P3)
     if variant == 'fpn':
         assert windows['p3'] == (32, 24, 8)
         assert cfg.model.region_neck.out_channels == 256
+        # appendix A.1: P4 negatives synchronised across GPUs, P3 negatives per GPU
+        assert [loss.gather for loss in head.loss] == [False, True]
+    else:
+        assert head.loss.get('gather', True)
     in100 = Config.fromfile(
         osp.join(ROOT, 'configs', 'resim', f'resim-{variant}_r50_500e_in100.py'))
     assert in100.model.queue_len == 16384 and in100.train_cfg.max_epochs == 500

@@ -31,13 +31,41 @@ def _sample(view, points):
     return F.grid_sample(view[None, None], grid, align_corners=False).flatten()
 
 
-def test_grid_of_the_paper():
-    assert len(sliding_windows((224, 224), 48, 32)) == 36
-    windows = sliding_windows((224, 224), 32, 24)
-    assert len(windows) == 81 and windows[-1].tolist() == [192., 192., 224., 224.]
-    tall = sliding_windows((96, 64), 32, 32)  # (height, width): 3 rows x 2 columns
+def reference_grid(count, window, stride, size=224):
+    """The reference code's query windows (its dataset's loops, written out): ``count``
+    x ``count`` starts at multiples of ``stride``, skipping any window whose far side
+    reaches the image edge (x1 >= 224 or y1 >= 224); row-major (x0, y0, x1, y1)."""
+    boxes = []
+    for i in range(count):
+        for j in range(count):
+            y0, x0 = i * stride, j * stride
+            y1, x1 = y0 + window, x0 + window
+            if x1 >= size or y1 >= size:
+                continue
+            boxes.append([x0, y0, x1, y1])
+    return boxes
+
+
+def test_default_grid_is_the_reference_grid():
+    p3 = sliding_windows((224, 224), 32, 24)
+    assert p3.tolist() == reference_grid(8, 32, 24)  # 8 x 8 = 64
+    assert sliding_windows((224, 224), 48, 32).tolist() == reference_grid(6, 48, 32)  # 36
+    # a larger loop bound changes nothing in the reference: windows reaching the edge go
+    assert len(reference_grid(9, 32, 24)) == len(p3) == 64
+
+
+def test_edge_windows_option_places_every_window_that_fits():
+    p3 = sliding_windows((224, 224), 32, 24, edge_windows=True)
+    assert len(p3) == 81 and p3[-1].tolist() == [192., 192., 224., 224.]
+    assert len(sliding_windows((224, 224), 48, 32, edge_windows=True)) == 36
+    tall = sliding_windows((96, 64), 32, 32, edge_windows=True)  # (height, width): 3 x 2
     assert tall[:, 0].unique().tolist() == [0., 32.]
     assert tall[:, 1].unique().tolist() == [0., 32., 64.]
+    tall = sliding_windows((96, 64), 32, 32)  # without the row / column ending on an edge
+    assert tall[:, 0].unique().tolist() == [0.] and tall[:, 1].unique().tolist() == [0., 32.]
+    assert len(sliding_windows((64, 64), 64, 8, edge_windows=True)) == 1
+    with pytest.raises(ValueError, match='window=64 .*edge_windows=False'):
+        sliding_windows((64, 64), 64, 8)
 
 
 @pytest.mark.parametrize('window, stride, match', [(300, 32, 'window=300'), (0, 8, 'window=0'),

@@ -2,7 +2,8 @@
 # 0.001 of the new parameters), MoCo v2 global branch (2048 -> 2048 -> 128 MLP on pooled
 # C5, queue 65,536, temperature 0.2, shuffle BN) and region similarity on C4: 48 px
 # windows at stride 32 over 224 px views (6 x 6), pooled with Precise RoI Pooling at 1/16
-# after the paper's projection (two 3x3 convs to 128 channels, BN + ReLU after the first).
+# after the paper's projection (two 3x3 convs to 128 channels, BN + ReLU after the first),
+# negatives from all GPUs (paper appendix A.1: synchronised on C4/P4).
 # L = L_region + lambda * L_global with lambda = 1 (head.loss.loss_weight).
 model = dict(
     type='ReSim',

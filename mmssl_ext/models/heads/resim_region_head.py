@@ -23,15 +23,20 @@ class ReSimRegionHead(BaseModule):
     """Region similarity on one or more feature levels (ReSim-C4: C4; ReSim-FPN: P3, P4).
 
     Per level ``l``: windows of ``windows[l]`` px slid by ``window_strides[l]`` px over the
-    query view (:func:`sliding_windows`), mapped into the key view through the crop
-    geometry; windows that do not map inside the key view are invalid. Feature maps are
+    query view (:func:`sliding_windows`; by default, as the reference code, only windows
+    that end strictly inside the view: 8 x 8 on P3 at 224 px, 9 x 9 with
+    ``edge_windows=True``), mapped into the key view through the crop geometry; windows
+    that do not map inside the key view are invalid. Feature maps are
     projected (``projection=True``: two 3x3 convs to ``proj_channels``, BN + ReLU after
     the first, as the paper; False: the raw features, as the reference's FPN code), each
     region is pooled to one vector by exact Precise RoI Pooling at ``1 / strides[l]`` and
     L2-normalised, and :class:`RegionInfoNCELoss` compares query and key regions.
     ``negatives='regions'`` (paper): the negatives are the other key regions of the batch;
     ``'dense'`` (reference code, paper appendix): every position of the projected key
-    maps average-pooled with a ``round(window / stride)`` kernel at stride 1.
+    maps average-pooled with a ``dense_kernels[l]`` kernel at stride 1 (3 x 3 on every
+    level, as the reference: 26 x 26 positions on a 28 x 28 P3 map, the appendix's count,
+    although ``round(32 / 8) = 4`` would match the P3 window). Whether a level's
+    negatives come from all ranks or this rank only is its loss's ``gather``.
 
     Args:
         in_channels (Sequence[int]): channels of each level's feature map.
@@ -42,7 +47,11 @@ class ReSimRegionHead(BaseModule):
         view_size (int): side of the query and key views. Defaults to 224.
         projection (bool): project before pooling. Defaults to True.
         proj_channels (int): projection width. Defaults to 128.
+        edge_windows (bool): also place windows that end on the view's far edge
+            (:func:`sliding_windows`). Defaults to False (the reference's grid).
         negatives (str): ``'regions'`` or ``'dense'``. Defaults to 'regions'.
+        dense_kernels (int | Sequence[int]): average-pooling kernel of the dense
+            negatives, shared or one per level. Defaults to 3 (the reference's).
         loss (dict | Sequence[dict]): :class:`RegionInfoNCELoss` config, shared by all
             levels or one per level (e.g. ``gather=False`` on P3, as the paper's appendix).
         use_mmcv_prroi (bool): mmcv's CUDA kernel for CUDA tensors. Defaults to False.
@@ -58,7 +67,9 @@ class ReSimRegionHead(BaseModule):
                  view_size: int = 224,
                  projection: bool = True,
                  proj_channels: int = 128,
+                 edge_windows: bool = False,
                  negatives: str = 'regions',
+                 dense_kernels: Union[int, Sequence[int]] = 3,
                  loss: Union[dict, Sequence[dict]] = dict(type='RegionInfoNCELoss',
                                                           temperature=0.2),
                  use_mmcv_prroi: bool = False,
@@ -78,14 +89,19 @@ class ReSimRegionHead(BaseModule):
         if len(losses) != num_levels:
             raise ValueError(f'loss must be one config or one per level ({num_levels}), '
                              f'got {len(losses)}')
-        self.negatives = negatives
-        self.dense_kernels = tuple(max(1, round(window / stride))
-                                   for window, stride in zip(windows, strides))
+        kernels = ((dense_kernels, ) * num_levels if isinstance(dense_kernels, int)
+                   else tuple(dense_kernels))
+        fits = all(0 < kernel <= view_size // stride for kernel, stride in zip(kernels, strides))
+        if len(kernels) != num_levels or (negatives == 'dense' and not fits):
+            raise ValueError(f'dense_kernels must be one kernel or one per level ({num_levels}),'
+                             f' each > 0 and within the feature maps of {view_size} px views, '
+                             f'got {dense_kernels}')
+        self.negatives, self.dense_kernels = negatives, kernels
         self.strides, self.level_names = tuple(strides), tuple(level_names)
         self.view_size, self.use_mmcv_prroi = view_size, use_mmcv_prroi
         for level, (window, step) in enumerate(zip(windows, window_strides)):
             try:
-                grid = sliding_windows((view_size, view_size), window, step)
+                grid = sliding_windows((view_size, view_size), window, step, edge_windows)
             except ValueError as error:
                 raise ValueError(f'windows[{level}] / window_strides[{level}]: {error}') \
                     from None

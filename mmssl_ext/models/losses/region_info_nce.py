@@ -22,13 +22,14 @@ class RegionInfoNCELoss(nn.Module):
 
     With ``dense_keys`` (the reference's and the paper appendix's variant) the negatives
     are instead every position of the key feature maps average-pooled with a window-sized
-    kernel at stride 1, of all images (gathered); the positive stays the pooled key region.
+    kernel at stride 1, of all images (of all ranks with ``gather``); the positive stays
+    the pooled key region.
 
     Args:
         temperature (float): softmax temperature. Defaults to 0.2 (MoCo v2's).
         loss_weight (float): multiplier of the loss. Defaults to 1.0.
-        gather (bool): take negatives from all ranks (paper); False keeps this rank's
-            only. Defaults to True.
+        gather (bool): take negatives from all ranks (the paper's C4 / P4); False keeps
+            this rank's only (the paper's P3, appendix A.1). Defaults to True.
     """
 
     def __init__(self, temperature: float = 0.2, loss_weight: float = 1.0,

@@ -143,7 +143,7 @@ def test_dense_negatives_and_per_level_losses(fpn):
     losses_cfg = (dict(type='RegionInfoNCELoss', gather=False), dict(type='RegionInfoNCELoss'))
     extra = dict(negatives='dense', loss=losses_cfg[:2 if fpn else 1])
     model = _build(fpn, **extra)
-    assert model.region_head.dense_kernels == ((2, 2) if fpn else (2, ))
+    assert model.region_head.dense_kernels == ((3, 3) if fpn else (3, ))  # the reference's
     assert not model.region_head.loss_modules[0].gather
     losses = model.loss(*_batch(OVERLAPPING, [False, True]))
     assert all(torch.isfinite(v) for v in losses.values())
