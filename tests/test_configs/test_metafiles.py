@@ -136,7 +136,9 @@ def _training_data(cfg):
     names = set()
     for dataset in _datasets(cfg.train_dataloader.dataset):
         root, kind = str(dataset.get('data_root', '')), dataset['type'].split('.')[-1]
-        if 'data/demo' in root:
+        if 'fashion_mnist' in root:
+            names.add('Fashion-MNIST (tools/dataset_converters/fashion_mnist.py)')
+        elif 'data/demo' in root:
             names.add('mmssl_ext demo data (tools/dataset_converters/make_demo_data.py)')
         elif kind == 'VOCDataset':
             names.add('PASCAL VOC 2007+2012')

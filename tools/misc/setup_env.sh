@@ -61,6 +61,11 @@ log "installing mmcv from $WHEEL_DIR"
 "${PIP[@]}" install -q -r requirements/runtime.txt -r requirements/tests.txt
 "${PIP[@]}" install -q --no-deps -r requirements/mim.txt  # see the file for why --no-deps
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e .
+# mmengine (`mmssl_ext::` configs, get_installed_path) and mim look for a package's
+# configs under <distribution location>/<package>/.mim. A PEP 660 editable install keeps
+# only its metadata in site-packages, so the checkout's package is linked there too.
+SITE="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+ln -sfn "$ROOT/mmssl_ext" "$SITE/mmssl_ext"
 "$PY" - <<'PY'
 import mmcv, mmdet, mmengine, mmpretrain, mmseg, torch
 from mmcv.ops import roi_align, point_sample  # noqa: F401  compiled ops are present
