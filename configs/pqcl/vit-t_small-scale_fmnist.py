@@ -58,7 +58,7 @@ train_dataloader = dict(
         data_prefix='pretrain',
         with_label=False,
         pipeline=[
-            dict(type='LoadImageFromFile'),
+            dict(type='CheckedLoadImageFromFile'),
             dict(type='PQCLViews', global_size=32, query_size=16, patch_size=4,
                  min_mask_patches=4),
             dict(type='PackPQCLInputs'),

@@ -58,7 +58,7 @@ train_dataloader = dict(
         data_prefix='pretrain',
         with_label=False,
         pipeline=[
-            dict(type='LoadImageFromFile'),
+            dict(type='CheckedLoadImageFromFile'),
             dict(type='ReSimViews', size=64, scale=(0.2, 1.0), flip_prob=0.5),
             dict(type='PackInputs', algorithm_keys=['crop_boxes']),
         ]))

@@ -75,7 +75,7 @@ def test_no_pipeline_calls_mmcv_hue_jitter(monkeypatch):
     assert len(configs) > 20
     for path in configs:  # mmpretrain's ColorJitter jitters hue with mmcv.adjust_hue
         types = _pipeline_types(Config.fromfile(path).train_dataloader.dataset.pipeline)
-        assert 'ColorJitter' not in types and 'LoadImageFromFile' in types, (path, types)
+        assert 'ColorJitter' not in types and 'CheckedLoadImageFromFile' in types, (path, types)
 
 
 def test_default_augmentation_changes_exemplars_only():
