@@ -307,8 +307,7 @@ def test_sampler_sizes_off_the_patch_grid_fail_at_build(name, sizes):
     def build(context_size, exemplar_size):
         return MODELS.build(dict(
             type='CIM', backbone=TINY_VIT,
-            neck=dict(type='CIMNeck', in_channels=32, embed_dims=32, num_heads=2,
-                      context_grid=(4, 4)),
+            neck=dict(type='CIMNeck', in_channels=32, embed_dims=32, num_heads=2),
             head=dict(type='CIMHead'),
             data_preprocessor=dict(type='CIMDataPreprocessor', sampler=dict(
                 base_size=32, context_size=context_size, exemplar_size=exemplar_size,
