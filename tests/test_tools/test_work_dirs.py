@@ -34,7 +34,8 @@ def _tool_module(name):
 def test_test_tool_uses_the_same_work_dir():
     config = osp.join(ROOT, 'configs/cae/vit-t_demo.py')
     args = argparse.Namespace(config=config, work_dir=None, checkpoint='x.pth', amp=False,
-                              show_dir=None, cfg_options=None, launcher='none')
+                              show_dir=None, cfg_options=None, launcher='none',
+                              no_checkpoint_check=False)
     cfg = _tool_module('test').merge_args(Config.fromfile(config), args)
     assert cfg.work_dir == 'work_dirs/cae/vit-t_demo'
 
