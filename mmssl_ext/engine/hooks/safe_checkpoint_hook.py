@@ -135,9 +135,12 @@ class SafeCheckpointHook(CheckpointHook):
         """Save a checkpoint, then point ``last_checkpoint`` at it."""
         self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+        # Runner keeps the epoch / iter of ``meta``; FlexibleRunner overwrites them from
+        # ``by_epoch``, so pass the value that reproduces them.
+        by_epoch = (meta['epoch'], meta['iter']) == (runner.epoch + 1, runner.iter)
         runner.save_checkpoint(
             self.out_dir, filename, self.file_client_args, save_optimizer=self.save_optimizer,
-            save_param_scheduler=self.save_param_scheduler, meta=meta, by_epoch=False,
+            save_param_scheduler=self.save_param_scheduler, meta=meta, by_epoch=by_epoch,
             backend_args=self.backend_args, **self.args)
         if is_main_process():
             atomic_write(osp.join(runner.work_dir, 'last_checkpoint'),
