@@ -80,7 +80,8 @@ def rescale_epochs(cfg: Config, epochs: int) -> Config:
     Rounding is half up. A nonzero length or boundary stays at least 1 (a warm-up or
     frozen phase never vanishes; a checkpoint or monitor interval never becomes 0), zero
     stays zero, a negative value (a disabled interval) stays as it is; a hook field the
-    config leaves out is scaled from the hook's default. A scheduler phase that would become empty is an error naming it.
+    config leaves out is scaled from the hook's default. A scheduler phase that would
+    become empty is an error naming it.
     ``cfg`` is changed in place and returned.
 
     Args:

@@ -10,5 +10,6 @@ from .target_update_hook import TargetUpdateHook
 from .teacher_temp_warmup_hook import TeacherTempWarmupHook
 
 __all__ = ['CheckpointKindHook', 'CollapseMonitorHook', 'FreezeLastLayerHook',
-           'FSDPGradClipHook', 'KNNMonitorHook', 'NonFiniteLossHook', 'PerParamGradClipHook', 'SafeCheckpointHook', 'TargetUpdateHook',
-           'TeacherTempWarmupHook', 'teacher_collapse_stats']
+           'FSDPGradClipHook', 'KNNMonitorHook', 'NonFiniteLossHook', 'PerParamGradClipHook',
+           'SafeCheckpointHook', 'TargetUpdateHook', 'TeacherTempWarmupHook',
+           'teacher_collapse_stats']
