@@ -3,7 +3,7 @@ from mmengine.dist import broadcast_object_list, collect_results
 from mmengine.hooks import Hook
 
 from mmssl_ext.evaluation.knn import global_features, knn_scores, topk_accuracy
-from mmssl_ext.registry import HOOKS
+from mmssl_ext.registry import HOOKS, MODELS
 from ..utils import bare_model
 
 
@@ -12,8 +12,9 @@ class KNNMonitorHook(Hook):
     """Weighted k-NN accuracy of the backbone on a labelled folder every ``interval`` epochs.
 
     The bank and query loaders (dataloader configs of any labelled dataset, e.g. a
-    ``CustomDataset`` over class folders with ``PackInputs``) are run through the
-    model's data preprocessor and ``extract_feat`` (the backbone without masking); its
+    ``CustomDataset`` over class folders with ``PackInputs``) are run through the hook's
+    own ``data_preprocessor`` (normalisation only: the algorithm's preprocessor may hold
+    training augmentations or expect several views) and the model's ``extract_feat`` (the backbone without masking); its
     last output becomes one
     vector per image (:func:`global_features`: (B, D) as is, (B, C, H, W) maps pooled,
     (B, 1 + L, C) tokens by their class token). Each rank extracts its shard; the
@@ -28,18 +29,25 @@ class KNNMonitorHook(Hook):
         interval (int): epochs between evaluations (and after the last). Defaults to 1.
         k (int): neighbours. Defaults to 20.
         temperature (float): vote temperature. Defaults to 0.07.
+        data_preprocessor (dict): built from mmpretrain's registry. Defaults to
+            ``ClsDataPreprocessor`` with the ImageNet mean / std, BGR -> RGB.
     """
 
     priority = 'LOW'
 
     def __init__(self, bank_dataloader: dict, query_dataloader: dict, interval: int = 1,
-                 k: int = 20, temperature: float = 0.07) -> None:
+                 k: int = 20, temperature: float = 0.07,
+                 data_preprocessor: dict = dict(type='ClsDataPreprocessor',
+                                                mean=[123.675, 116.28, 103.53],
+                                                std=[58.395, 57.12, 57.375],
+                                                to_rgb=True)) -> None:
         if interval < 1 or k < 1 or temperature <= 0:
             raise ValueError(f'KNNMonitorHook needs interval >= 1, k >= 1, temperature > 0; '
                              f'got {interval}, {k}, {temperature}')
         self.bank_cfg, self.query_cfg = bank_dataloader, query_dataloader
         self.interval, self.k, self.temperature = interval, k, temperature
         self.bank_loader = self.query_loader = None
+        self.data_preprocessor = MODELS.build(data_preprocessor)
 
     def before_train(self, runner) -> None:
         self.bank_loader = runner.build_dataloader(self.bank_cfg, seed=runner.seed)
@@ -51,12 +59,11 @@ class KNNMonitorHook(Hook):
         model = bare_model(runner)
         was_training = model.training
         model.eval()
+        preprocessor = self.data_preprocessor.to(next(model.parameters()).device)
         samples = []
         for data in loader:
-            data = model.data_preprocessor(data, False)
-            inputs = data['inputs']
-            inputs = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
-            output = model.extract_feat(inputs)
+            data = preprocessor(data, False)
+            output = model.extract_feat(data['inputs'])
             output = output[-1] if isinstance(output, (list, tuple)) else output
             output = output[:, 0] if output.dim() == 3 else global_features(output)
             labels = [sample.gt_label for sample in data['data_samples']]

@@ -6,6 +6,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
+from mmpretrain.models import ClsDataPreprocessor
 
 import mmssl_ext  # noqa: F401
 from mmssl_ext.engine.hooks import KNNMonitorHook
@@ -44,10 +45,12 @@ def test_logged_knn_accuracy_equals_direct_knn(tmp_path, demo_data_root):
     # Independent extraction: the trained model's class tokens of every labelled image.
     hook = next(h for h in runner.hooks if isinstance(h, KNNMonitorHook))
     model = runner.model.eval()
+    preprocessor = ClsDataPreprocessor(mean=[123.675, 116.28, 103.53],
+                                       std=[58.395, 57.12, 57.375], to_rgb=True)
     features, labels = [], []
     with torch.no_grad():
         for data in hook.bank_loader:
-            inputs = model.data_preprocessor(data, False)['inputs']
+            inputs = preprocessor(data, False)['inputs']
             tokens = model.backbone(inputs, mask=None)[0]  # (B, 1 + L, C)
             features.append(tokens[:, 0])
             labels.append(torch.cat([s.gt_label for s in data['data_samples']]))
