@@ -14,11 +14,12 @@ class KNNMonitorHook(Hook):
     The bank and query loaders (dataloader configs of any labelled dataset, e.g. a
     ``CustomDataset`` over class folders with ``PackInputs``) are run through the hook's
     own ``data_preprocessor`` (normalisation only: the algorithm's preprocessor may hold
-    training augmentations or expect several views) and the model's ``extract_feat`` (the backbone without masking); its
-    last output becomes one
-    vector per image (:func:`global_features`: (B, D) as is, (B, C, H, W) maps pooled,
-    (B, 1 + L, C) tokens by their class token). Each rank extracts its shard; the
-    features are gathered in dataset order with ``mmengine.dist.collect_results``, broadcast, and
+    training augmentations or expect several views) and the model's ``extract_feat``
+    (the backbone without masking); its last output becomes one vector per image
+    (:func:`global_features`: (B, D) as is, (B, C, H, W) maps pooled, (B, 1 + L, C)
+    tokens by their class token). BatchNorm layers use the run's running statistics
+    (no precise BN). Each rank extracts its shard; the features are gathered in dataset
+    order with ``mmengine.dist.collect_results`` and broadcast from rank 0, and
     every rank scores the same :func:`knn_scores`. ``knn/top1`` and ``knn/top5`` go to
     ``runner.message_hub`` (so ``LoggerHook`` prints them) and to the visualizer's
     backends at the current iteration.
