@@ -5,7 +5,7 @@ configs (the plugin is imported here, whatever the config's ``custom_imports``);
 Runner is built in the config's ``default_scope``.
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [auto|PATH]] [--amp]
-        [--auto-scale-lr] [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
+        [--auto-scale-lr] [--epochs N] [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
 """
 import argparse
 import os
@@ -18,6 +18,7 @@ from mmengine.runner import Runner
 
 import mmssl_ext  # noqa: F401  (registers the plugin; weights-only checkpoint loading)
 from mmssl_ext.utils.config import drop_inherited_scopes
+from mmssl_ext.utils.epochs import rescale_epochs
 from mmssl_ext.utils.launch import default_work_dir, setup_cpu_distributed
 
 
@@ -50,6 +51,12 @@ def parse_args():
         '--no-persistent-workers',
         action='store_true',
         help='disable persistent_workers in the dataloaders')
+    parser.add_argument(
+        '--epochs',
+        type=int,
+        help='train for N epochs, with the schedulers, warm-ups and epoch-based hooks '
+        'rescaled proportionally (mmssl_ext.utils.epochs.rescale_epochs); '
+        '--cfg-options are applied afterwards')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -112,6 +119,8 @@ def merge_args(cfg: Config, args) -> Config:
             dataloader_cfg.persistent_workers = False
         cfg[field] = dataloader_cfg
 
+    if args.epochs is not None:
+        rescale_epochs(cfg, args.epochs)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     return cfg

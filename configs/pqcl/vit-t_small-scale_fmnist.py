@@ -74,11 +74,24 @@ param_scheduler = [
          by_epoch=True, begin=0, end=max_epochs, convert_to_iter_based=True),
 ]
 train_cfg = dict(max_epochs=max_epochs)
+# Monitors (off in the paper configs): weighted k-NN (k 20, T 0.07) of the class token,
+# bank train/ vs held-out val/, every 5 epochs; teacher entropy / ln K and logit spread
+# every 20 iterations, with a warning above 0.95 ln K.
+_knn_loader = dict(batch_size=256, num_workers=0, persistent_workers=False,
+                   sampler=dict(type='DefaultSampler', shuffle=False),
+                   collate_fn=dict(type='default_collate'))
+_knn_pipeline = [dict(type='CheckedLoadImageFromFile'), dict(type='PackInputs')]
 custom_hooks = [
     dict(type='TargetUpdateHook'),
     dict(type='TeacherTempWarmupHook', start=0.04, end=0.04, warmup_epochs=0),
     dict(type='FreezeLastLayerHook', epochs=1),
     dict(type='PerParamGradClipHook', max_norm=3.0),
+    dict(type='KNNMonitorHook', interval=5,
+         bank_dataloader=dict(_knn_loader, dataset=dict(
+             type='ImageNet', data_root=data_root, split='train', pipeline=_knn_pipeline)),
+         query_dataloader=dict(_knn_loader, dataset=dict(
+             type='ImageNet', data_root=data_root, split='val', pipeline=_knn_pipeline))),
+    dict(type='CollapseMonitorHook', interval=20, max_entropy_ratio=0.95),
 ]
 default_hooks = dict(
     logger=dict(interval=20),

@@ -69,7 +69,26 @@ param_scheduler = [
          end=max_epochs, convert_to_iter_based=True),
 ]
 train_cfg = dict(max_epochs=max_epochs)
-custom_hooks = [dict(type='TargetUpdateHook')]
+# k-NN monitor (off in the paper configs; inherited by the MoCo v2 setting): weighted
+# k-NN (k 20, T 0.07) of the pooled C5 map on 64 px images (configs/resim/benchmarks/
+# r18_knn-fmnist.py without its precise BN: the run's BN statistics), bank train/ vs
+# held-out val/, every 5 epochs.
+_knn_loader = dict(batch_size=256, num_workers=0, persistent_workers=False,
+                   sampler=dict(type='DefaultSampler', shuffle=False),
+                   collate_fn=dict(type='default_collate'))
+_knn_pipeline = [
+    dict(type='CheckedLoadImageFromFile'),
+    dict(type='Resize', scale=(64, 64), interpolation='bicubic', backend='pillow'),
+    dict(type='PackInputs'),
+]
+custom_hooks = [
+    dict(type='TargetUpdateHook'),
+    dict(type='KNNMonitorHook', interval=5,
+         bank_dataloader=dict(_knn_loader, dataset=dict(
+             type='ImageNet', data_root=data_root, split='train', pipeline=_knn_pipeline)),
+         query_dataloader=dict(_knn_loader, dataset=dict(
+             type='ImageNet', data_root=data_root, split='val', pipeline=_knn_pipeline))),
+]
 default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
