@@ -52,6 +52,16 @@ def _amp_dtype(optim_wrapper: OptimWrapper) -> Optional[str]:
     return None
 
 
+def _any_rank(flag: bool) -> bool:
+    """``flag`` of any process: ranks of a distributed job re-run a step together (a
+    collective inside it would otherwise wait for a rank that has moved on)."""
+    if get_world_size() == 1:
+        return flag
+    flags = [None] * get_world_size()
+    torch.distributed.all_gather_object(flags, flag)
+    return any(flags)
+
+
 def _sync(device: torch.device) -> None:
     if device.type == 'cuda':
         torch.cuda.synchronize(device)
@@ -233,7 +243,7 @@ def measure_training_steps(runner: Runner, loader, iters: int, warmup: int,
     for index in range(warmup, warmup + iters):
         for attempt in range(1 + max_retries):
             seconds, load = step(index, monitor)
-            if load is None or not load['disturbed']:
+            if load is None or not _any_rank(load['disturbed']):
                 break
         times.append(seconds)
         if load is not None:
