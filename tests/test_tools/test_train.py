@@ -98,7 +98,7 @@ def test_dataloaders_keep_the_collate_of_the_config_scope(config, collate):
     args = argparse.Namespace(
         config=config, work_dir='/tmp', no_validate=False, launcher='none', amp=False,
         resume=None, auto_scale_lr=False, no_pin_memory=True, no_persistent_workers=True,
-        cfg_options=None)
+        cfg_options=None, epochs=None)
     cfg = train_tool.merge_args(Config.fromfile(osp.join(ROOT, config)), args)
     for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         if cfg.get(field) is not None:
