@@ -17,7 +17,7 @@ from mmssl_ext.utils.launch import default_work_dir
     ('configs/cim/benchmarks/mask-rcnn_vit-t_fpn_demo.py',
      'work_dirs/cim/benchmarks/mask-rcnn_vit-t_fpn_demo'),
     ('/site-packages/mmssl_ext/.mim/configs/pqcl/vit-t_demo.py', 'work_dirs/pqcl/vit-t_demo'),
-    ('/home/user/experiments/cim/my_run.py', 'work_dirs/cim/my_run'),
+    ('/data/experiments/cim/my_run.py', 'work_dirs/cim/my_run'),
 ])
 def test_default_work_dir(config, expected):
     assert default_work_dir(config) == expected
