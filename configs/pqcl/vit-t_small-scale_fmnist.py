@@ -21,6 +21,7 @@ _base_ = [
     '../_base_/datasets/imagenet_pqcl.py',
     '../_base_/schedules/pqcl_adamw_coslr-100e.py',
     '../_base_/default_runtime.py',
+    '../_base_/datasets/fashion_mnist_knn_monitor.py',
 ]
 data_root = 'data/fashion_mnist'
 batch_size = 64
@@ -74,23 +75,15 @@ param_scheduler = [
          by_epoch=True, begin=0, end=max_epochs, convert_to_iter_based=True),
 ]
 train_cfg = dict(max_epochs=max_epochs)
-# Monitors (off in the paper configs): weighted k-NN (k 20, T 0.07) of the class token,
-# bank train/ vs held-out val/, every 5 epochs; teacher entropy / ln K and logit spread
-# every 20 iterations, with a warning above 0.95 ln K.
-_knn_loader = dict(batch_size=256, num_workers=0, persistent_workers=False,
-                   sampler=dict(type='DefaultSampler', shuffle=False),
-                   collate_fn=dict(type='default_collate'))
-_knn_pipeline = [dict(type='CheckedLoadImageFromFile'), dict(type='PackInputs')]
+# Monitors (off in the paper configs): the k-NN monitor of the class token every 5 epochs;
+# teacher entropy / ln K and logit spread every 20 iterations, with a warning above
+# 0.95 ln K.
 custom_hooks = [
     dict(type='TargetUpdateHook'),
     dict(type='TeacherTempWarmupHook', start=0.04, end=0.04, warmup_epochs=0),
     dict(type='FreezeLastLayerHook', epochs=1),
     dict(type='PerParamGradClipHook', max_norm=3.0),
-    dict(type='KNNMonitorHook', interval=5,
-         bank_dataloader=dict(_knn_loader, dataset=dict(
-             type='ImageNet', data_root=data_root, split='train', pipeline=_knn_pipeline)),
-         query_dataloader=dict(_knn_loader, dataset=dict(
-             type='ImageNet', data_root=data_root, split='val', pipeline=_knn_pipeline))),
+    {{_base_.knn_monitor}},
     dict(type='CollapseMonitorHook', interval=20, max_entropy_ratio=0.95),
 ]
 default_hooks = dict(

@@ -26,6 +26,7 @@ _base_ = [
     '../_base_/datasets/imagenet_resim.py',
     '../_base_/schedules/resim_sgd_coslr-200e.py',
     '../_base_/default_runtime.py',
+    '../_base_/datasets/fashion_mnist_knn_monitor.py',
 ]
 data_root = 'data/fashion_mnist'
 batch_size = 64
@@ -69,25 +70,12 @@ param_scheduler = [
          end=max_epochs, convert_to_iter_based=True),
 ]
 train_cfg = dict(max_epochs=max_epochs)
-# k-NN monitor (off in the paper configs; inherited by the MoCo v2 setting): weighted
-# k-NN (k 20, T 0.07) of the pooled C5 map on 64 px images (configs/resim/benchmarks/
-# r18_knn-fmnist.py without its precise BN: the run's BN statistics), bank train/ vs
-# held-out val/, every 5 epochs.
-_knn_loader = dict(batch_size=256, num_workers=0, persistent_workers=False,
-                   sampler=dict(type='DefaultSampler', shuffle=False),
-                   collate_fn=dict(type='default_collate'))
-_knn_pipeline = [
-    dict(type='CheckedLoadImageFromFile'),
-    dict(type='Resize', scale=(64, 64), interpolation='bicubic', backend='pillow'),
-    dict(type='PackInputs'),
-]
+# k-NN monitor of the pooled C5 map on 64 px images every 5 epochs (configs/resim/
+# benchmarks/r18_knn-fmnist.py without its precise BN: the run's BN statistics);
+# inherited by the MoCo v2 setting.
 custom_hooks = [
     dict(type='TargetUpdateHook'),
-    dict(type='KNNMonitorHook', interval=5,
-         bank_dataloader=dict(_knn_loader, dataset=dict(
-             type='ImageNet', data_root=data_root, split='train', pipeline=_knn_pipeline)),
-         query_dataloader=dict(_knn_loader, dataset=dict(
-             type='ImageNet', data_root=data_root, split='val', pipeline=_knn_pipeline))),
+    {{_base_.knn_monitor_64px}},
 ]
 default_hooks = dict(
     logger=dict(interval=20),
