@@ -319,3 +319,44 @@ def test_cli_times_one_rank_of_a_two_process_job(tmp_path, demo_data_root):
     assert report['world_size'] == 2 and report['cpu_threads'] == 1
     assert len(report['steps']) == 2
     assert result.stdout.count('"world_size": 2') == 1  # only rank 0 reports
+    for step in report['steps']:  # the other rank's CPU time is the job's, not foreign
+        assert step['job_cpu_s'] > step['own_cpu_s'] > 0
+        assert step['foreign_cores'] == pytest.approx(step['foreign_cpu_s'] / step['wall_s'])
+
+
+class CallMonitor(_load_monitor().LoadMonitor):
+    """A LoadMonitor that marks the records of the listed calls of ``stop`` (0-based)
+    as disturbed."""
+
+    def __init__(self, disturbed_calls):
+        super().__init__()
+        self.disturbed_calls, self.calls = set(disturbed_calls), 0
+
+    def stop(self, start):
+        record = super().stop(start)
+        record['disturbed'] = self.calls in self.disturbed_calls
+        self.calls += 1
+        return record
+
+
+def test_data_pipeline_timing_is_monitored():
+    data = measure_data_pipeline(SleepyDataset(0.01), num_samples=5, warmup=2,
+                                 monitor=CallMonitor([0]))
+    assert data['load']['disturbed'] and data['load']['wall_s'] >= 5 * 0.01
+    data = measure_data_pipeline(SleepyDataset(0.01), num_samples=5, warmup=2,
+                                 monitor=CallMonitor([]))
+    assert not data['load']['disturbed']
+
+
+@pytest.mark.parametrize('disturbed_call, where', [(0, 'data'), (3, 'preprocessor'),
+                                                   (None, None)])
+def test_a_disturbed_data_measurement_marks_the_report(demo_data_root, disturbed_call,
+                                                       where):
+    # stop() calls: 0 the data pipeline, 1-2 the two timed steps, 3 the preprocessor
+    monitor = CallMonitor([] if disturbed_call is None else [disturbed_call])
+    report = benchmark(CONFIG, _data_root(demo_data_root), batch_size=2, iters=2, warmup=1,
+                       device='cpu', data_samples=3, monitor=monitor)
+    assert monitor.calls == 4 and report['load']['disturbed_steps'] == 0
+    assert report['data']['load']['disturbed'] == (where == 'data')
+    assert report['data']['preprocessor_load']['disturbed'] == (where == 'preprocessor')
+    assert report['load']['data_disturbed'] == report['load']['disturbed'] == (where is not None)

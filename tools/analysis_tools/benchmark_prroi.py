@@ -7,7 +7,9 @@
 Random (B, C, H, W) float32 feature maps (defaults: ResNet C4 of 224 px images) and B x N
 random boxes inside the input image; prints the median time of the forward pass and of
 forward + backward (gradients for features and boxes) as JSON. ``--mmcv`` times mmcv's
-CUDA kernel instead (GPU only).
+CUDA kernel instead (GPU only). Every timed call is watched by the load monitor of
+``benchmark.py`` (``load_monitor.py``); a call that another process disturbed is re-run
+up to ``--retries`` times, and ``load.disturbed`` says whether one stayed disturbed.
 """
 import argparse
 import json
@@ -15,6 +17,7 @@ import statistics
 import time
 
 import torch
+from load_monitor import LoadMonitor
 
 from mmssl_ext.models.utils import prroi_pool, prroi_pool_1x1
 
@@ -29,6 +32,8 @@ def parse_args():
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--mmcv', action='store_true', help="mmcv's CUDA kernel")
+    parser.add_argument('--retries', type=int, default=2,
+                        help='re-runs of a timed call that another process disturbed')
     return parser.parse_args()
 
 
@@ -58,14 +63,28 @@ def main():
         sync()
         return time.perf_counter() - start
 
+    monitor, records = LoadMonitor(), []
+
+    def median_ms(backward: bool) -> float:
+        times = []
+        for _ in range(args.repeats):
+            for attempt in range(1 + args.retries):
+                load = monitor.start()
+                seconds = timed(backward)
+                record = monitor.stop(load)
+                if not record['disturbed']:
+                    break
+            records.append(dict(record, attempts=attempt + 1))
+            times.append(seconds)
+        return statistics.median(times) * 1e3
+
     timed(True)  # warm-up
     report = dict(
         device=str(device), threads=torch.get_num_threads(), images=args.images,
         boxes_per_image=args.boxes, channels=args.channels, feature_size=args.size,
-        mmcv=args.mmcv,
-        forward_ms_median=statistics.median(timed(False) for _ in range(args.repeats)) * 1e3,
-        forward_backward_ms_median=statistics.median(
-            timed(True) for _ in range(args.repeats)) * 1e3)
+        mmcv=args.mmcv, forward_ms_median=median_ms(False),
+        forward_backward_ms_median=median_ms(True))
+    report['load'] = monitor.summary(records)
     print(json.dumps(report, indent=2))
 
 

@@ -62,6 +62,21 @@ def _any_rank(flag: bool) -> bool:
     return any(flags)
 
 
+def _ranks_as_own(record: dict, monitor) -> dict:
+    """``record`` with the other ranks' CPU time of the step counted as the job's own,
+    not as foreign load (on one machine the ranks of a job share its cores)."""
+    if get_world_size() == 1:
+        return record
+    own = [None] * get_world_size()
+    torch.distributed.all_gather_object(own, record['own_cpu_s'])
+    siblings = sum(own) - record['own_cpu_s']
+    foreign = max(0., record['foreign_cpu_s'] - siblings)
+    record = dict(record, foreign_cpu_s=foreign, foreign_cores=foreign / record['wall_s'],
+                  job_cpu_s=sum(own))
+    record['disturbed'] = monitor.is_disturbed(record)
+    return record
+
+
 def _sync(device: torch.device) -> None:
     if device.type == 'cuda':
         torch.cuda.synchronize(device)
@@ -124,22 +139,27 @@ def build_runner(config: str, work_dir: str, cfg_options: Optional[dict] = None,
     return Runner.from_cfg(cfg)
 
 
-def measure_data_pipeline(dataset, num_samples: int, warmup: int = 2) -> dict:
+def measure_data_pipeline(dataset, num_samples: int, warmup: int = 2, monitor=None) -> dict:
     """Time ``dataset[i]`` (loading + full transform pipeline) in this process.
 
     Returns samples/s (from the mean time) and the median / p90 ms per sample over
-    ``num_samples`` samples, after ``warmup`` untimed ones.
+    ``num_samples`` samples, after ``warmup`` untimed ones; with ``monitor`` also the
+    load record of the whole timed loop (``load``).
     """
     for index in range(warmup):
         dataset[index % len(dataset)]
     times = []
+    load = monitor.start() if monitor is not None else None
     for index in range(num_samples):
         start = time.perf_counter()
         dataset[(warmup + index) % len(dataset)]
         times.append(time.perf_counter() - start)
-    return dict(samples_per_s=1.0 / statistics.mean(times),
-                ms_per_sample_median=statistics.median(times) * 1e3,
-                ms_per_sample_p90=_p90(times) * 1e3, num_samples=num_samples)
+    report = dict(samples_per_s=1.0 / statistics.mean(times),
+                  ms_per_sample_median=statistics.median(times) * 1e3,
+                  ms_per_sample_p90=_p90(times) * 1e3, num_samples=num_samples)
+    if monitor is not None:
+        report['load'] = monitor.stop(load)
+    return report
 
 
 def _prefetch(loader, num_batches: int) -> List[dict]:
@@ -233,7 +253,8 @@ def measure_training_steps(runner: Runner, loader, iters: int, warmup: int,
             _train_iteration(runner, model, hooks, next(iteration), batch)
         _sync(device)
         seconds = time.perf_counter() - start
-        return seconds, (monitor.stop(load) if monitor is not None else None)
+        return seconds, (_ranks_as_own(monitor.stop(load), monitor)
+                         if monitor is not None else None)
 
     for index in range(warmup):
         step(index)
@@ -261,6 +282,7 @@ def measure_training_steps(runner: Runner, loader, iters: int, warmup: int,
         hook.after_train(runner)
 
     preprocess_times, bare = [], model.module if is_model_wrapper(model) else model
+    preprocess_load = monitor.start() if monitor is not None else None
     with torch.no_grad(), runner.optim_wrapper.optim_context(model):
         for batch in batches[warmup * accumulate:]:
             _sync(device)
@@ -268,6 +290,8 @@ def measure_training_steps(runner: Runner, loader, iters: int, warmup: int,
             bare.data_preprocessor(batch, True)
             _sync(device)
             preprocess_times.append(time.perf_counter() - start)
+    if monitor is not None:
+        preprocess_load = monitor.stop(preprocess_load)
 
     median = statistics.median(times)
     report = dict(
@@ -287,7 +311,8 @@ def measure_training_steps(runner: Runner, loader, iters: int, warmup: int,
     if flops is not None:
         report['flops_per_step'] = flops
     if monitor is not None:
-        report.update(load=monitor.summary(loads), steps=loads)
+        report.update(load=monitor.summary(loads), steps=loads,
+                      preprocessor_load=preprocess_load)
     return report
 
 
@@ -315,10 +340,15 @@ def benchmark(config: str, cfg_options: Optional[dict] = None, batch_size: Optio
         runner = build_runner(config, work_dir, cfg_options, batch_size, amp, amp_dtype,
                               device.type, workers, launcher)
         loader = runner.train_dataloader  # the train loop's, which the schedulers read
-        data = measure_data_pipeline(loader.dataset, data_samples)
+        data = measure_data_pipeline(loader.dataset, data_samples, monitor=monitor)
         steps = measure_training_steps(runner, loader, iters, warmup, device, monitor,
                                        max_retries, count_flops)
     data['preprocessor_ms_per_sample'] = steps.pop('preprocessor_ms_per_sample')
+    if monitor is not None:
+        data['preprocessor_load'] = steps.pop('preprocessor_load')
+        steps['load']['data_disturbed'] = any(
+            record['disturbed'] for record in (data['load'], data['preprocessor_load']))
+        steps['load']['disturbed'] |= steps['load']['data_disturbed']
     return dict(config=config, device=str(device), torch=torch.__version__,
                 amp=steps['amp_dtype'] is not None, iters=iters, warmup=warmup,
                 cpu_threads=torch.get_num_threads(), world_size=get_world_size(), **steps,

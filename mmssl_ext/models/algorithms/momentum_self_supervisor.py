@@ -24,8 +24,9 @@ class MomentumSelfSupervisor(BaseSelfSupervisor):
         m = end_momentum - (end_momentum - base_momentum) * (cos(pi * iter / max_iters) + 1) / 2
         target = (1 - m) * target + m * source
 
-    as one fused ``torch._foreach_mul_`` / ``torch._foreach_add_`` over the floating
-    parameters of all targets (the arithmetic of mmpretrain's ``CosineEMA``, with
+    as one fused ``torch._foreach_lerp_`` over the floating parameters of all targets
+    (``target + m * (source - target)``: one pass over memory; the arithmetic of
+    mmpretrain's ``CosineEMA`` up to float rounding, with
     :meth:`IterCosineEMA.current_momentum`: ``iter`` and ``max_iters`` come from the
     :class:`MessageHub`). As in ``IterCosineEMA``, a target whose ``steps`` is 0 is
     copied instead of averaged, and buffers (e.g. BN statistics) are copied from the
@@ -109,5 +110,4 @@ class MomentumSelfSupervisor(BaseSelfSupervisor):
                                      [s.data.to(b.device) for b, s in buffers])
             target.steps += 1
         for momentum, params in averaged.items():
-            torch._foreach_mul_(params, 1 - momentum)
-            torch._foreach_add_(params, online[momentum], alpha=momentum)
+            torch._foreach_lerp_(params, online[momentum], momentum)

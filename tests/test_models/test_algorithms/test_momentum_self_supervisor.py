@@ -108,7 +108,7 @@ def test_targets_registered_and_start_as_copies(algo):
 
 
 @pytest.mark.parametrize('algo', ALGOS)
-def test_one_fused_update_follows_the_ema_rule_exactly(algo, message_hub, monkeypatch):
+def test_one_fused_update_follows_the_ema_rule(algo, message_hub, monkeypatch):
     model = _build(algo)
     with torch.no_grad():  # move every source parameter and buffer
         for _, _, source in _pairs(model):
@@ -117,11 +117,11 @@ def test_one_fused_update_follows_the_ema_rule_exactly(algo, message_hub, monkey
     before = {name: target.clone() for name, target, _ in _pairs(model)}
     message_hub.update_info('iter', 3)
     fused = []
-    foreach_add = torch._foreach_add_
-    monkeypatch.setattr(torch, '_foreach_add_',
+    foreach_lerp = torch._foreach_lerp_
+    monkeypatch.setattr(torch, '_foreach_lerp_',
                         lambda tensors, *args, **kwargs: (fused.append(len(tensors)),
-                                                          foreach_add(tensors, *args,
-                                                                      **kwargs)))
+                                                          foreach_lerp(tensors, *args,
+                                                                       **kwargs)))
     model.update_target()
     momentum = 0.05 - (0.05 - 0.3) * (math.cos(math.pi * 3 / 10) + 1) / 2
     num_params = sum(1 for name, target, _ in _pairs(model)
@@ -132,7 +132,8 @@ def test_one_fused_update_follows_the_ema_rule_exactly(algo, message_hub, monkey
             assert torch.equal(target, source), name  # buffers are copied, not averaged
         else:
             expected = before[name].mul(1 - momentum).add(source, alpha=momentum)
-            assert torch.equal(target, expected), name  # CosineEMA's arithmetic, bit-exact
+            # CosineEMA's arithmetic, up to float rounding (lerp: one pass, not two)
+            torch.testing.assert_close(target, expected, rtol=1e-6, atol=1e-6, msg=name)
     assert all(int(getattr(model, name).steps) == 2 for name in TARGETS[algo])
 
 
