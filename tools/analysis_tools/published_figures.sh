@@ -27,7 +27,7 @@ run cim_vit-b $PY $BENCH configs/cim/vit-b_300e_in1k.py configs/cim/vit-b_300e_i
 # emulated and many times slower; tools/analysis_tools/gpu_check.sh measures bf16)
 run cae_vit-b $PY $BENCH configs/cae/vit-b_300e_in1k.py \
     mmpretrain::cae/cae_beit-base-p16_8xb256-amp-coslr-300e_in1k.py \
-    --device cpu --batch-size 8 --iters 2 --warmup 1 --data-samples 20 --repeats 1 \
+    --device cpu --batch-size 4 --iters 2 --warmup 1 --data-samples 20 --repeats 1 \
     --out "$OUT/cae_vit-b.json" --cfg-options $DATA model.target_generator.init_cfg=None
 # PQCL's query stream: iBOT alone vs PQCL, ViT-S
 run pqcl_query $PY $BENCH configs/pqcl/ibot_vit-s_100e_in1k.py configs/pqcl/vit-s_100e_in1k.py \
@@ -41,6 +41,8 @@ run resim_r50 $PY $BENCH configs/resim/resim-fpn_r50_200e_in1k.py configs/resim/
 run prroi bash -c "$PY tools/analysis_tools/benchmark_prroi.py > $OUT/prroi.json"
 # EMA update: fused vs a per-parameter loop, ViT-B CIM (online + target)
 run ema_vit-b bash -c "$PY tools/analysis_tools/benchmark_hot_paths.py ema configs/cim/vit-b_300e_in1k.py > $OUT/ema_vit-b.json"
+# per-sample photometric augmentation of a batch (64 x 224 px, blur for every image)
+run photometric bash -c "$PY tools/analysis_tools/benchmark_hot_paths.py photometric > $OUT/photometric.json"
 # demo configs: one step each (the demos' run lengths are iterations x this)
 for config in configs/cim/vit-t_demo.py configs/cae/vit-t_demo.py configs/pqcl/vit-t_demo.py \
         configs/resim/r18_demo.py; do
