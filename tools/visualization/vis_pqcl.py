@@ -27,7 +27,7 @@ import cv2
 import matplotlib
 import numpy as np
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 import mmssl_ext  # noqa: F401
 from mmpretrain.registry import MODELS, TRANSFORMS
@@ -54,6 +54,8 @@ def parse_args():
                         '(default: IMAGE); e.g. held-out images')
     parser.add_argument('--eval-draws', type=int, default=8,
                         help='query crops per evaluation image')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings of the config (as tools/train.py)')
     parser.add_argument('--no-checkpoint-check', action='store_true',
                         help='load a checkpoint of another kind (what fits)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -167,6 +169,7 @@ def describe(result: dict, num_crops: int, num_images: int) -> str:
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
+    cfg.merge_from_dict(args.cfg_options or {})
     model_cfg = cfg.model.copy()
     model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
     model = MODELS.build(model_cfg)
