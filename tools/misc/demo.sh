@@ -16,7 +16,7 @@ echo "[demo] pre-training CIM ($CONFIG) on $DATA/imagenet, work dir $WORK_DIR/ci
 "$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR/cim" \
     --cfg-options train_dataloader.dataset.data_root="$DATA/imagenet"
 CHECKPOINT="$(cat "$WORK_DIR/cim/last_checkpoint")"
-IMAGE="$DATA/imagenet/train/astronaut/original.jpg"
+IMAGE="$DATA/imagenet/val/motorcycle/original.jpg"  # held out, as the paper's Figure 5
 OUT="$WORK_DIR/cim/correlation_maps.png"
 SUMMARY="$("$PY" tools/visualization/vis_cim.py "$CONFIG" "$CHECKPOINT" "$IMAGE" --out "$OUT" \
     --eval-images "$DATA/imagenet/val" --eval-draws 8 | tail -n 1)"
