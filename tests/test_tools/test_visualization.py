@@ -49,7 +49,7 @@ def test_cim_tool_prints_exemplar_specificity(demo_pretrain_checkpoints, demo_da
 
 @pytest.mark.slow
 def test_cae_tool_prints_error_against_trivial_fills(demo_pretrain_checkpoints,
-                                                      demo_data_root, tmp_path):
+                                                     demo_data_root, tmp_path):
     summary = _run_tool('cae', demo_pretrain_checkpoints, demo_data_root, tmp_path)
     # a per-patch normalised target of n = 8 * 8 * 3 values has mean square (n - 1) / n
     assert _number(r'zeros (\d\.\d+)', summary) == pytest.approx(191 / 192, abs=2e-3)
