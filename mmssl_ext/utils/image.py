@@ -1,5 +1,7 @@
-"""Reading one image for the visualisers."""
-from typing import Sequence, Union
+"""Reading images for the visualisers."""
+import os.path as osp
+from pathlib import Path
+from typing import List, Sequence, Union
 
 import cv2
 import numpy as np
@@ -26,3 +28,28 @@ def load_square_image(path: str, size: Union[int, Sequence[int]]) -> np.ndarray:
     top, left = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
     return cv2.resize(image[top:top + side, left:left + side], (width, height),
                       interpolation=cv2.INTER_CUBIC)
+
+
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp')
+
+
+def list_images(paths: Sequence[str]) -> List[str]:
+    """Image files named by ``paths``: files as given, folders searched recursively
+    (sorted, suffixes in ``IMAGE_SUFFIXES``).
+
+    Raises:
+        FileNotFoundError: naming a path that does not exist or a folder without images.
+    """
+    files = []
+    for path in paths:
+        if osp.isfile(path):
+            files.append(path)
+            continue
+        if not osp.isdir(path):
+            raise FileNotFoundError(f'no such image or folder: {path}')
+        found = sorted(str(p) for p in Path(path).rglob('*')
+                       if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not found:
+            raise FileNotFoundError(f'no images under {path}')
+        files.extend(found)
+    return files

