@@ -9,6 +9,8 @@ import pytest
 import torch
 from utils.training import ROOT, dist_train_cmd, run, tool_env, train_cmd
 
+import mmssl_ext  # noqa: F401  (allow-lists what our checkpoints hold for weights_only)
+
 
 def _terminate_after_first_logged_iteration(args, iters_per_epoch):
     """Start ``args`` in a session of its own; once the first training iteration is
@@ -37,11 +39,16 @@ def _saved(log, work_dir):
 
 
 @pytest.mark.slow
-def test_sigterm_saves_the_iteration_exits_cleanly_and_resumes(tmp_path, demo_data_root):
+@pytest.mark.parametrize('persistent', [False, True])
+def test_sigterm_saves_the_iteration_exits_cleanly_and_resumes(tmp_path, demo_data_root,
+                                                               persistent):
+    # persistent workers ignore SIGTERM too: the hook shuts them down, or the process
+    # would hang at exit in multiprocessing's join (the resumed run ends normally)
     args = train_cmd(
         f'{ROOT}/configs/cim/vit-t_demo.py', '--work-dir', str(tmp_path), '--cfg-options',
         f'train_dataloader.dataset.data_root={demo_data_root / "imagenet"}',
         'train_dataloader.batch_size=2', 'train_dataloader.num_workers=1',
+        f'train_dataloader.persistent_workers={persistent}',
         'train_cfg.max_epochs=1', 'default_hooks.logger.interval=1')
     returncode, log = _terminate_after_first_logged_iteration(args, 15)
     assert returncode == 0, log[-5000:]
@@ -51,7 +58,7 @@ def test_sigterm_saves_the_iteration_exits_cleanly_and_resumes(tmp_path, demo_da
     assert saved['meta']['iter'] == stopped_at
     assert int(next(iter(saved['optimizer']['state'].values()))['step']) == stopped_at
 
-    resumed = run(train_cmd(*args[2:], '--resume'), cwd=ROOT).log
+    resumed = run(train_cmd(*args[2:], '--resume'), cwd=ROOT, timeout=300).log
     assert f'resumed epoch: 0, iter: {stopped_at}' in resumed
     final = torch.load(tmp_path / 'epoch_1.pth', weights_only=True)
     assert final['meta']['epoch'] == 1

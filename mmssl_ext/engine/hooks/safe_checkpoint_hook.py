@@ -1,3 +1,4 @@
+import atexit
 import glob
 import os.path as osp
 import signal
@@ -31,6 +32,17 @@ class _IgnoreSigterm:
             self.worker_init_fn(worker_id)
 
 
+def _shutdown_workers(dataloader) -> None:
+    """Stop the workers of ``dataloader``'s live iterator (persistent workers).
+
+    They ignore SIGTERM, so multiprocessing's exit handler, which terminates and then
+    joins them, would wait forever; asked through their queues, they exit.
+    """
+    iterator = getattr(dataloader, '_iterator', None)
+    if iterator is not None and hasattr(iterator, '_shutdown_workers'):
+        iterator._shutdown_workers()
+
+
 @HOOKS.register_module()
 class SafeCheckpointHook(CheckpointHook):
     """mmengine's :class:`CheckpointHook` that loses at most the current iteration.
@@ -50,7 +62,8 @@ class SafeCheckpointHook(CheckpointHook):
       ``last_checkpoint``, and the process exits with status 0; ``--resume``
       continues from it. Across ranks the request is combined every iteration (one
       all-reduce of a flag), so all ranks stop after the same iteration. Dataloader
-      workers are made to ignore SIGTERM; the main process shuts them down.
+      workers are made to ignore SIGTERM; the main process shuts them down, persistent
+      ones included (after training, and at exit after an error or a SIGTERM save).
       mmengine's ``EpochBasedTrainLoop`` has no position inside an epoch: resuming
       from a mid-epoch checkpoint continues the weights, optimizer, schedules and
       iteration count, and draws that epoch's batches again from its start.
@@ -110,6 +123,8 @@ class SafeCheckpointHook(CheckpointHook):
 
     def after_train(self, runner) -> None:
         super().after_train(runner)
+        _shutdown_workers(runner.train_dataloader)
+        atexit.unregister(_shutdown_workers)
         if self._previous_handler is not None:
             signal.signal(signal.SIGTERM, self._previous_handler)
             self._previous_handler = None
@@ -157,6 +172,7 @@ class SafeCheckpointHook(CheckpointHook):
         if getattr(dataloader, 'num_workers', 0) > 0 and \
                 not isinstance(dataloader.worker_init_fn, _IgnoreSigterm):
             dataloader.worker_init_fn = _IgnoreSigterm(dataloader.worker_init_fn)
+            atexit.register(_shutdown_workers, dataloader)
 
     def _on_sigterm(self, signum, frame) -> None:
         self._sigterm_received = True
