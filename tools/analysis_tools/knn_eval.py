@@ -118,10 +118,10 @@ def main():
     preprocessor = MODELS.build(cfg.data_preprocessor).to(args.device)
     if args.precise_bn > 0 and isinstance(backbone, torch.nn.Module):
         loader = Runner.build_dataloader(cfg.train_dataloader)
-        batches = (preprocessor(batch, False)['inputs'].to(args.device)
-                   for batch, _ in zip(loader, range(args.precise_bn)))
+        raw = [batch for batch, _ in zip(loader, range(args.precise_bn))]
+        batches = (preprocessor(batch, False)['inputs'].to(args.device) for batch in raw)
         print(f'precise BN: {recompute_bn_stats(backbone, batches)} BatchNorm layers '
-              f'recomputed on {args.precise_bn} batches')
+              f'recomputed on {len(raw)} batches')
     train = extract(backbone, preprocessor, Runner.build_dataloader(cfg.train_dataloader),
                     args.device)
     val = extract(backbone, preprocessor, Runner.build_dataloader(cfg.val_dataloader),

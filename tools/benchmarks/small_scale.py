@@ -179,7 +179,7 @@ def train_options(config: str, args) -> List[str]:
     budgets of ``--quick``."""
     from mmengine.config import Config
 
-    cfg = Config.fromfile(osp.join(ROOT, config))
+    cfg = Config.fromfile(osp.join(ROOT, config), import_custom_modules=False)
     options = [f'train_dataloader.dataset.data_root={args.data_root}']
     if args.quick:
         options += [f'train_dataloader.dataset.indices={QUICK["images"]}',
@@ -197,8 +197,7 @@ def train_options(config: str, args) -> List[str]:
             prefix = f'custom_hooks.{i}.{loader}.dataset'
             options += [f'{prefix}.data_root={args.data_root}', f'{prefix}.ann_file={ann_file}']
             if args.quick:
-                options.append(f'custom_hooks.{i}.{loader}.dataset.indices='
-                               f'{QUICK["monitor_images"]}')
+                options.append(f'{prefix}.indices={QUICK["monitor_images"]}')
     return options
 
 
@@ -257,7 +256,8 @@ def pretrain(row: Row, args) -> dict:
     run(['tools/model_converters/extract_backbone.py', checkpoint, backbone],
         osp.join(work_dir, 'extract.log'))
     from mmengine.config import Config
-    dumped = Config.fromfile(osp.join(work_dir, osp.basename(row.config)))
+    dumped = Config.fromfile(osp.join(work_dir, osp.basename(row.config)),
+                             import_custom_modules=False)
     iterations, curve = monitor_curve(read_scalars(work_dir), dumped.train_cfg.max_epochs)
     return dict(config=row.config, epochs=dumped.train_cfg.max_epochs,
                 iterations=iterations, pretrain_wall_s=round(wall, 1),
@@ -350,7 +350,8 @@ def main(argv=None):
         if row.name in results['rows']:
             print(f'{row.name}: kept from {args.out}')
             continue
-        print(f'{row.name}: running', flush=True)
+        print(f'{row.name}: running (logs in {osp.join(args.work_dir, row.name)})',
+              flush=True)
         results['rows'][row.name] = run_row(row, args)
         save_json(results, args.out)
     plot(results['rows'], osp.splitext(args.out)[0] + '.png')
