@@ -86,7 +86,9 @@ def build_encoder(cfg, args):
                          '--raw-pixels) or set model.init_cfg.checkpoint')
     backbone = MODELS.build(cfg.model)
     backbone.init_weights()
-    return backbone.to(args.device).eval()
+    backbone.to(args.device)
+    backbone.eval()  # not chained: mmpretrain backbones' train() returns None
+    return backbone
 
 
 def score(cfg, args, train, val):

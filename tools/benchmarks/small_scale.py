@@ -23,8 +23,8 @@ with the same evaluation. Results go to ``WORK_DIR/small_scale.json`` (per row: 
 iterations, pre-training wall and CPU time and the load average at its end, k-NN and
 linear-probe top-1, the k-NN monitor's accuracy per epoch), a plot
 ``WORK_DIR/small_scale.png`` and a markdown table on stdout. ``--resume`` keeps the
-rows already in the JSON. ``--quick`` checks the plumbing with tiny budgets (one epoch
-of a few images, a small bank); its numbers mean nothing.
+rows already in the JSON. ``--quick`` checks the plumbing with tiny budgets (two epochs
+of a few images, the k-NN monitor every epoch, a small bank); its numbers mean nothing.
 """
 import argparse
 import glob
@@ -79,7 +79,7 @@ METHODS = {row.name: row for row in (
 )}
 CONTROLS = ('iBOT', 'DINO')
 DEFAULT_METHODS = [name for name in METHODS if name not in CONTROLS]
-QUICK = dict(images=16, batch_size=8, monitor_images=32, bank_size=20, queries=20,
+QUICK = dict(epochs=2, images=16, batch_size=8, monitor_images=32, bank_size=20, queries=20,
              precise_bn=2)
 
 
@@ -104,7 +104,7 @@ def parse_args(argv=None):
     args.data_root, args.work_dir = osp.abspath(args.data_root), osp.abspath(args.work_dir)
     args.out = osp.abspath(args.out or osp.join(args.work_dir, 'small_scale.json'))
     if args.quick:
-        args.epochs, args.bank_size = 1, min(args.bank_size, QUICK['bank_size'])
+        args.epochs, args.bank_size = QUICK['epochs'], min(args.bank_size, QUICK['bank_size'])
     return args
 
 
@@ -229,13 +229,14 @@ def read_scalars(work_dir: str) -> List[dict]:
 
 
 def monitor_curve(records: List[dict], max_epochs: int) -> tuple:
-    """(iterations, [[epoch, k-NN top-1], ...]) from a run's scalars: the monitor logs
-    at the iteration that ends an epoch, and after the last one, which is the last
-    record, so iterations per epoch = last step / max_epochs."""
+    """(iterations, [[epoch, k-NN top-1], ...]) from a run's scalars. KNNMonitorHook's
+    own records (no 'epoch' key, unlike the training log lines that repeat its last
+    value) come at the iteration that ends an epoch, and after the last one, which is
+    the last record: iterations per epoch = last step / max_epochs."""
     iterations = max((r['step'] for r in records), default=0)
     per_epoch = iterations / max_epochs if max_epochs else 0
     curve = [[round(r['step'] / per_epoch, 3), r['knn/top1']] for r in records
-             if 'knn/top1' in r and per_epoch]
+             if 'knn/top1' in r and 'epoch' not in r and per_epoch]
     return iterations, curve
 
 
