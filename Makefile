@@ -3,6 +3,9 @@
 #   make test   build .venv and run the test suite
 #   make fashion-mnist   install Debian's dataset-fashion-mnist (apt) and write the
 #                        ImageNet-style folder data/fashion_mnist (FMNIST_ARGS: subsets)
+#   make small-scale     the small-scale benchmark on it (tools/benchmarks/small_scale.py:
+#                        every method pre-trained, k-NN + linear probe, JSON + plot;
+#                        SMALL_SCALE_ARGS, e.g. "--methods PQCL MoCo-v3 --resume")
 PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -13,9 +16,11 @@ PYTEST_ARGS ?=
 FMNIST_SOURCE ?= /usr/share/datasets/fashion-mnist
 FMNIST_DATA ?= data/fashion_mnist
 FMNIST_ARGS ?=
+SMALL_SCALE_DIR ?= work_dirs/small_scale
+SMALL_SCALE_ARGS ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: env data demo test clean fashion-mnist
+.PHONY: env data demo test clean fashion-mnist small-scale
 
 env: $(ENV_STAMP)
 
@@ -37,6 +42,10 @@ $(FMNIST_SOURCE)/train-images-idx3-ubyte.gz:
 fashion-mnist: env $(FMNIST_SOURCE)/train-images-idx3-ubyte.gz
 	$(PY) tools/dataset_converters/fashion_mnist.py --source $(FMNIST_SOURCE) \
 		--out $(FMNIST_DATA) $(FMNIST_ARGS)
+
+small-scale: fashion-mnist
+	$(PY) tools/benchmarks/small_scale.py --data-root $(FMNIST_DATA) \
+		--work-dir $(SMALL_SCALE_DIR) $(SMALL_SCALE_ARGS)
 
 demo: data
 	bash tools/misc/demo.sh $(PY) $(DEMO_DATA) $(DEMO_WORK_DIR)

@@ -1,10 +1,13 @@
-"""Backbone-only weights from any mmssl_ext pre-training checkpoint."""
+"""Backbone-only weights from any mmssl_ext pre-training checkpoint, or from the
+checkpoint of an mmpretrain peer (``MAE``, ``MoCoV3``, ``MoCo``)."""
+from functools import partial
 from typing import Dict, Optional, Tuple
 
 import torch
 
 from .cae import cae_to_backbone
 from .cim import cim_to_backbone
+from .mmpretrain import is_mae, is_momentum, mae_to_backbone, momentum_to_backbone
 from .resim import resim_to_backbone
 from .pqcl import pqcl_to_backbone
 
@@ -21,15 +24,21 @@ EXTRACTORS = {
         'query', resim_to_backbone),
     'pqcl': (lambda sd: 'losses.query.center' in sd and any(
         k.startswith('teacher_backbone.module.') for k in sd), 'teacher', pqcl_to_backbone),
+    # mmpretrain's own algorithms (after CAE: its neck also has a mask token)
+    'mae': (is_mae, 'encoder', mae_to_backbone),
+    'moco': (partial(is_momentum, algorithm='moco'), 'query',
+             partial(momentum_to_backbone, algorithm='moco')),
+    'mocov3': (partial(is_momentum, algorithm='mocov3'), 'query',
+               partial(momentum_to_backbone, algorithm='mocov3')),
 }
 
 
 def detect_algorithm(state_dict: Dict[str, torch.Tensor]) -> str:
-    """Name of the mmssl_ext algorithm that wrote ``state_dict``."""
+    """Name of the algorithm (mmssl_ext's or an mmpretrain peer) that wrote ``state_dict``."""
     for name, (matches, _, _) in EXTRACTORS.items():
         if matches(state_dict):
             return name
-    raise ValueError('not an mmssl_ext pre-training checkpoint of a known algorithm '
+    raise ValueError('not a pre-training checkpoint of a known algorithm '
                      f'({", ".join(EXTRACTORS)}); first keys: {list(state_dict)[:5]}')
 
 

@@ -104,3 +104,78 @@ def test_cli_extracts_the_mocov2_setting_of_resim(tmp_path):
                                    source.layer3[1].conv2.weight)
         torch.testing.assert_close(resnet.layer3[1].bn2.running_var,
                                    source.layer3[1].bn2.running_var)
+
+
+VIT_T = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
+MMPRETRAIN_PEERS = {
+    'mae': dict(
+        type='MAE',
+        backbone=dict(type='MAEViT', arch=VIT_T, img_size=32, patch_size=8, mask_ratio=0.75),
+        neck=dict(type='MAEPretrainDecoder', num_patches=16, patch_size=8, in_chans=3,
+                  embed_dim=32, decoder_embed_dim=16, decoder_depth=1, decoder_num_heads=2),
+        head=dict(type='MAEPretrainHead', norm_pix=True, patch_size=8,
+                  loss=dict(type='PixelReconstructionLoss', criterion='L2'))),
+    'mocov3': dict(
+        type='MoCoV3',
+        backbone=dict(type='MoCoV3ViT', arch=VIT_T, img_size=32, patch_size=8,
+                      stop_grad_conv1=True),
+        neck=dict(type='NonLinearNeck', in_channels=32, hid_channels=32, out_channels=16,
+                  num_layers=2, with_last_bn=False),
+        head=dict(type='MoCoV3Head',
+                  predictor=dict(type='NonLinearNeck', in_channels=16, hid_channels=32,
+                                 out_channels=16, num_layers=2, with_last_bn=False),
+                  loss=dict(type='CrossEntropyLoss', loss_weight=2.), temperature=0.2)),
+    'moco': dict(
+        type='MoCo', queue_len=64, feat_dim=16, momentum=0.01,
+        backbone=dict(type='ResNet', depth=18, base_channels=8, out_indices=(3, )),
+        neck=dict(type='MoCoV2Neck', in_channels=64, hid_channels=32, out_channels=16),
+        head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'),
+                  temperature=0.2)),
+}
+
+
+@pytest.mark.parametrize('algorithm', sorted(MMPRETRAIN_PEERS))
+def test_cli_extracts_mmpretrain_peers(tmp_path, algorithm):
+    """mmpretrain's own MAE / MoCoV3 / MoCo (the benchmark's peers): the query encoder
+    loads strictly into the evaluation backbone (a plain VisionTransformer or ResNet)."""
+    from mmengine.registry import DefaultScope
+    from mmpretrain.models import ResNet
+
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(MMPRETRAIN_PEERS[algorithm])
+    model.init_weights()
+    momentum_encoder = getattr(model, 'encoder_k', getattr(model, 'momentum_encoder', None))
+    if momentum_encoder is not None:
+        with torch.no_grad():
+            for p in momentum_encoder.parameters():
+                p.add_(1.0)  # make the two encoders differ
+    state = model.state_dict()
+    torch.save({'meta': {}, 'state_dict': state}, tmp_path / 'peer.pth')
+    out = tmp_path / 'backbone.pth'
+    result = subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'model_converters',
+                                                      'extract_backbone.py'),
+                             str(tmp_path / 'peer.pth'), str(out)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    default = 'encoder' if algorithm == 'mae' else 'query'
+    assert f'{algorithm}: {default} encoder' in result.stdout
+    if algorithm == 'moco':
+        evaluation = ResNet(depth=18, base_channels=8, out_indices=(3, ))
+        probe = 'layer4.1.conv2.weight'
+    else:
+        evaluation = VisionTransformer(arch=VIT_T, img_size=32, patch_size=8, qkv_bias=True,
+                                       norm_cfg=dict(type='LN', eps=1e-6),
+                                       out_type='cls_token')
+        probe = 'layers.1.attn.qkv.weight'
+    evaluation.load_state_dict(torch.load(out, weights_only=True)['state_dict'], strict=True)
+    torch.testing.assert_close(evaluation.state_dict()[probe], state[f'backbone.{probe}'])
+    if algorithm != 'mae':
+        key, _, encoder = extract_backbone(state, 'key')
+        assert encoder == 'key'
+        prefix = 'encoder_k' if algorithm == 'moco' else 'momentum_encoder'
+        torch.testing.assert_close(key[probe], state[f'{prefix}.module.0.{probe}'])
+        assert not torch.equal(key[probe], state[f'backbone.{probe}'])
+    else:
+        with pytest.raises(ValueError, match='one encoder'):
+            extract_backbone(state, 'key')

@@ -1,12 +1,15 @@
 # Weighted k-NN (DINO protocol: k 20, T 0.07, L2-normalised class token after the final
-# norm) of the small-scale PQCL / iBOT / DINO encoder (configs/pqcl/*small-scale_fmnist*.py:
-# 128-d, 4 blocks, 4 px patches on 32 px images) on the Fashion-MNIST folder of
-# tools/dataset_converters/fashion_mnist.py: train/ is the memory, val/ (the test set,
-# never seen in pre-training) the queries.
-#   python tools/model_converters/extract_backbone.py PQCL_CKPT backbone.pth
+# norm) and linear probe (knn_eval.py --linear-probe) of the small-scale ViT-T encoders
+# (128-d, 4 blocks, 4 px patches on 32 px images): PQCL / iBOT / DINO
+# (configs/pqcl/*small-scale_fmnist*.py), MoCo v3, CIM and MAE, their random
+# initialisation and the raw pixels, in tools/benchmarks/small_scale.py (CAE's
+# LayerScale encoder: configs/cae/benchmarks/vit-t_knn-fmnist.py, derived from this
+# one), on the Fashion-MNIST folder of tools/dataset_converters/fashion_mnist.py:
+# train/ is the memory, val/ (the test set, never seen in pre-training) the queries.
+#   python tools/model_converters/extract_backbone.py PRETRAIN_CKPT backbone.pth
 #   python tools/analysis_tools/knn_eval.py THIS_CONFIG --checkpoint backbone.pth
 # (prefix=None: the extracted file has no key prefix; prefix='' matches no key and fails.
-# On the raw checkpoint use --cfg-options model.init_cfg.prefix=teacher_backbone.module.)
+# On a raw PQCL checkpoint use --cfg-options model.init_cfg.prefix=teacher_backbone.module.)
 custom_imports = dict(imports=['mmssl_ext'], allow_failed_imports=False)
 default_scope = 'mmpretrain'
 data_root = 'data/fashion_mnist'

@@ -1,0 +1,165 @@
+"""tools/benchmarks/small_scale.py: rows, bank, evaluation models and a --quick run."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from conftest import ROOT, load_tool
+
+small_scale = load_tool('tools/benchmarks/small_scale.py')
+CLASSES = ('face', 'nonface')
+
+
+@pytest.fixture(scope='module')
+def face_folder(tmp_path_factory):
+    """A tiny ImageNet-style folder of real images without meta/: scikit-image's LFW
+    subset (100 face / 100 non-face 25 px crops) as 32 px RGB PNGs: 16 unlabelled
+    pre-training images, 20 labelled bank images and 10 queries per class."""
+    from skimage.data import lfw_subset
+
+    images = (lfw_subset() * 255).round().astype(np.uint8)
+    images = {'face': images[:100], 'nonface': images[100:]}
+    root = tmp_path_factory.mktemp('faces')
+
+    def write(path, image):
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        image = cv2.resize(image, (32, 32), interpolation=cv2.INTER_CUBIC)
+        assert cv2.imwrite(str(path), np.repeat(image[..., None], 3, axis=2))
+
+    for name in CLASSES:
+        for i in range(20):
+            write(root / 'train' / name / f'{i:03d}.png', images[name][i])
+        for i in range(20, 30):
+            write(root / 'val' / name / f'{i:03d}.png', images[name][i])
+        for i in range(60, 68):
+            write(root / 'pretrain' / f'{name}{i:03d}.png', images[name][i])
+    return root
+
+
+def test_lists_read_class_folders_and_balance_the_bank(face_folder, tmp_path):
+    lists = small_scale.write_lists(str(face_folder), 7, str(tmp_path))
+    read = {name: [line.split() for line in open(path).read().splitlines()]
+            for name, path in lists.items()}
+    assert len(read['train']) == 40 and len(read['val']) == 20
+    assert {label for path, label in read['val'] if path.startswith('face/')} == {'0'}
+    assert {label for path, label in read['val'] if path.startswith('nonface/')} == {'1'}
+    # 7 images: 4 of class 0 (the remainder goes to the lowest label), 3 of class 1
+    assert [label for _, label in read['bank']] == ['0'] * 4 + ['1'] * 3
+    assert all(osp.isfile(face_folder / 'train' / path) for path, _ in read['bank'])
+
+
+def test_missing_config_is_named():
+    row = small_scale.Row('nothing', 'ViT-T', 'configs/nothing/vit-t_nothing.py')
+    with pytest.raises(SystemExit, match='configs/nothing/vit-t_nothing.py'):
+        small_scale.check_configs([row])
+
+
+def test_rows_cover_the_contract():
+    assert small_scale.DEFAULT_METHODS == [
+        'CIM', 'CAE', 'MAE', 'PQCL', 'MoCo-v3', 'ReSim', 'MoCo-v2', 'MoCo-v2-mmpretrain',
+        'random-ViT-T', 'random-ResNet-18', 'raw-pixels']
+    assert set(small_scale.METHODS) - set(small_scale.DEFAULT_METHODS) == {'iBOT', 'DINO'}
+
+
+@pytest.mark.parametrize('name', [name for name, row in small_scale.METHODS.items()
+                                  if row.config])
+def test_extracted_encoder_loads_strictly_into_its_evaluation_model(name):
+    """Each row's pre-training model (its config as it is), extracted with
+    extract_backbone, loads with no missing or unexpected key into the row's
+    evaluation backbone and gives one feature vector per image."""
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmpretrain.registry import MODELS
+
+    from mmssl_ext.converters import extract_backbone
+    from mmssl_ext.evaluation import global_features
+
+    row = small_scale.METHODS[name]
+    if not osp.isfile(osp.join(ROOT, row.config)):
+        pytest.skip(f'{row.config} is not in this branch yet')
+    cfg = Config.fromfile(osp.join(ROOT, row.config))
+    eval_cfg = Config.fromfile(osp.join(
+        ROOT, row.eval_config or small_scale.FAMILIES[row.family].eval_config))
+    eval_cfg.model.init_cfg = None
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(cfg.model)
+        evaluation = MODELS.build(eval_cfg.model)
+    model.init_weights()
+    weights, _, _ = extract_backbone(model.state_dict())
+    evaluation.load_state_dict(weights, strict=True)
+    size = 32 if row.family == 'ViT-T' else 64
+    evaluation.eval()
+    with torch.no_grad():
+        features = global_features(evaluation(torch.randn(2, 3, size, size))[-1])
+    assert features.shape == (2, 128 if row.family == 'ViT-T' else 512)
+
+
+def _raw_pixel_knn(folder, lists):
+    """k-NN top-1 of the flattened, normalised query pixels against the bank's,
+    computed here from the image files and the bank list."""
+    from mmssl_ext.evaluation import knn_scores, topk_accuracy
+
+    mean = torch.tensor([123.675, 116.28, 103.53])
+    std = torch.tensor([58.395, 57.12, 57.375])
+
+    def load(split, list_path):
+        features, labels = [], []
+        for line in open(list_path).read().splitlines():
+            path, label = line.split()
+            rgb = cv2.imread(str(folder / split / path))[..., ::-1].astype(np.float32)
+            features.append(((torch.from_numpy(rgb) - mean) / std).permute(2, 0, 1).flatten())
+            labels.append(int(label))
+        return torch.stack(features), torch.tensor(labels)
+
+    bank, bank_labels = load('train', lists['bank'])
+    queries, query_labels = load('val', lists['val'])
+    scores = knn_scores(bank, bank_labels, queries, 2, k=20, temperature=0.07)
+    return topk_accuracy(scores, query_labels, (1, ))['top1']
+
+
+@pytest.mark.slow
+def test_quick_run_end_to_end(face_folder, tmp_path):
+    """--quick through the real subprocesses: a ViT row (PQCL), a ResNet row (our MoCo
+    v2 setting), both random inits and the raw pixels; then --resume keeps them."""
+    work_dir = tmp_path / 'bench'
+    methods = ['PQCL', 'MoCo-v2', 'random-ViT-T', 'random-ResNet-18', 'raw-pixels']
+    command = [sys.executable, osp.join(ROOT, 'tools', 'benchmarks', 'small_scale.py'),
+               '--quick', '--data-root', str(face_folder), '--work-dir', str(work_dir),
+               '--methods'] + methods
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env,
+                            timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    results = json.loads((work_dir / 'small_scale.json').read_text())
+    assert list(results['rows']) == methods
+    assert results['protocol']['bank_size'] == 20
+    for name, row in results['rows'].items():
+        assert row['bank_size'] == 20 and row['queries'] == 20, name
+        for key in ('knn_top1', 'linear_top1'):  # multiples of 100 / 20 queries
+            hits = row[key] / 5
+            assert 0 <= hits <= 20 and abs(hits - round(hits)) < 1e-4, (name, key, row[key])
+    for name in ('PQCL', 'MoCo-v2'):
+        row = results['rows'][name]
+        # two epochs of 16 images at batch 8; the monitor ran at the end of each
+        assert row['epochs'] == 2 and row['iterations'] == 4, row
+        assert [epoch for epoch, _ in row['knn_monitor']] == [1.0, 2.0]
+        assert osp.isfile(row['backbone']) and row['pretrain_cpu_s'] > 0
+    assert 'precise BN: 20 BatchNorm layers' in (work_dir / 'MoCo-v2' / 'eval.log').read_text()
+    lists = {name: str(work_dir / f'{name}.txt') for name in ('bank', 'val')}
+    assert results['rows']['raw-pixels']['knn_top1'] == pytest.approx(
+        _raw_pixel_knn(face_folder, lists), abs=1e-4)
+    assert (work_dir / 'small_scale.png').read_bytes()[:4] == b'\x89PNG'
+    assert '| PQCL | ViT-T | `configs/pqcl/vit-t_small-scale_fmnist.py` | 4 |' in result.stdout
+
+    resumed = subprocess.run(command + ['--resume'], cwd=ROOT, capture_output=True,
+                             text=True, env=env, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert all(f'{name}: kept from' in resumed.stdout for name in methods)
+    assert json.loads((work_dir / 'small_scale.json').read_text())['rows'] == results['rows']

@@ -1,0 +1,363 @@
+"""Small-scale benchmark: pre-train each method, extract its encoder, score it.
+
+    python tools/benchmarks/small_scale.py [--methods ROW ...] [--data-root data/fashion_mnist]
+        [--work-dir work_dirs/small_scale] [--bank-size 10000] [--epochs N] [--resume]
+        [--quick]
+
+For every selected row of :data:`METHODS` (issue 13; default: CIM, CAE, MAE, PQCL,
+MoCo v3, ReSim, MoCo v2 ours, MoCo v2 mmpretrain, and the baselines) it runs, each as a
+subprocess through the real entry points:
+
+1. ``tools/train.py CONFIG --work-dir WORK_DIR/<row>``: the config sets the budget;
+   ``--data-root`` points its pre-training split (``pretrain/``) and its k-NN monitor
+   (``train/`` and ``val/``) at any ImageNet-style labelled folder;
+2. ``tools/model_converters/extract_backbone.py`` on the final checkpoint;
+3. ``tools/analysis_tools/knn_eval.py`` with the encoder family's evaluation config:
+   weighted k-NN (k 20, T 0.07) and a linear probe on the frozen features, with a
+   class-balanced bank of ``--bank-size`` images of ``train/`` (``WORK_DIR/bank.txt``)
+   and all of ``val/`` as queries; ResNets with precise BN. The labels come from
+   ``meta/{train,val}.txt`` when present, else from the sorted class folders.
+
+The baselines score each encoder family at random initialisation and the raw pixels
+with the same evaluation. Results go to ``WORK_DIR/small_scale.json`` (per row: config,
+iterations, pre-training wall and CPU time and the load average at its end, k-NN and
+linear-probe top-1, the k-NN monitor's accuracy per epoch), a plot
+``WORK_DIR/small_scale.png`` and a markdown table on stdout. ``--resume`` keeps the
+rows already in the JSON. ``--quick`` checks the plumbing with tiny budgets (two epochs
+of a few images, the k-NN monitor every epoch, a small bank); its numbers mean nothing.
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import resource
+import subprocess
+import sys
+import time
+from typing import Dict, List, NamedTuple, Optional
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+VIT_T_EVAL = 'configs/pqcl/benchmarks/vit-t_knn-fmnist.py'
+R18_EVAL = 'configs/resim/benchmarks/r18_knn-fmnist.py'
+
+
+class Family(NamedTuple):
+    """An encoder family: its evaluation config and precise-BN batches (0: none)."""
+    eval_config: str
+    precise_bn: int
+
+
+FAMILIES = {'ViT-T': Family(VIT_T_EVAL, 0), 'ResNet-18': Family(R18_EVAL, 20)}
+
+
+class Row(NamedTuple):
+    """A benchmark row: a pre-trained method (``config`` set) or a baseline."""
+    name: str
+    family: str
+    config: Optional[str] = None
+    eval_config: Optional[str] = None  # when the family's model cannot load the encoder
+    baseline: Optional[str] = None  # 'random' or 'pixels'
+
+
+METHODS = {row.name: row for row in (
+    Row('CIM', 'ViT-T', 'configs/cim/vit-t_small-scale_fmnist.py'),
+    Row('CAE', 'ViT-T', 'configs/cae/vit-t_small-scale_fmnist.py',
+        eval_config='configs/cae/benchmarks/vit-t_knn-fmnist.py'),
+    Row('MAE', 'ViT-T', 'configs/cae/mae_vit-t_small-scale_fmnist.py'),
+    Row('PQCL', 'ViT-T', 'configs/pqcl/vit-t_small-scale_fmnist.py'),
+    Row('MoCo-v3', 'ViT-T', 'configs/pqcl/mocov3_vit-t_small-scale_fmnist.py'),
+    Row('iBOT', 'ViT-T', 'configs/pqcl/ibot_vit-t_small-scale_fmnist.py'),
+    Row('DINO', 'ViT-T', 'configs/pqcl/dino_vit-t_small-scale_fmnist.py'),
+    Row('ReSim', 'ResNet-18', 'configs/resim/r18_small-scale_fmnist.py'),
+    Row('MoCo-v2', 'ResNet-18', 'configs/resim/mocov2_r18_small-scale_fmnist.py'),
+    Row('MoCo-v2-mmpretrain', 'ResNet-18',
+        'configs/resim/mmpretrain-mocov2_r18_small-scale_fmnist.py'),
+    Row('random-ViT-T', 'ViT-T', baseline='random'),
+    Row('random-ResNet-18', 'ResNet-18', baseline='random'),
+    Row('raw-pixels', 'ViT-T', baseline='pixels'),  # the 32 px images as stored
+)}
+CONTROLS = ('iBOT', 'DINO')
+DEFAULT_METHODS = [name for name in METHODS if name not in CONTROLS]
+QUICK = dict(epochs=2, images=16, batch_size=8, monitor_images=32, bank_size=20, queries=20,
+             precise_bn=2)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--methods', nargs='+', choices=list(METHODS),
+                        default=DEFAULT_METHODS, help='rows to run (default: all but '
+                        f'the controls {", ".join(CONTROLS)})')
+    parser.add_argument('--data-root', default='data/fashion_mnist',
+                        help='ImageNet-style folder: pretrain/, train/<class>/, val/<class>/')
+    parser.add_argument('--work-dir', default='work_dirs/small_scale')
+    parser.add_argument('--out', help='JSON (default: WORK_DIR/small_scale.json)')
+    parser.add_argument('--bank-size', type=int, default=10000,
+                        help='class-balanced k-NN bank / linear-probe training images')
+    parser.add_argument('--epochs', type=int,
+                        help="tools/train.py --epochs N (default: each config's own)")
+    parser.add_argument('--resume', action='store_true',
+                        help='keep the rows already in the output JSON')
+    parser.add_argument('--quick', action='store_true',
+                        help='tiny budgets: checks the plumbing, numbers mean nothing')
+    args = parser.parse_args(argv)
+    args.data_root, args.work_dir = osp.abspath(args.data_root), osp.abspath(args.work_dir)
+    args.out = osp.abspath(args.out or osp.join(args.work_dir, 'small_scale.json'))
+    if args.quick:
+        args.epochs, args.bank_size = QUICK['epochs'], min(args.bank_size, QUICK['bank_size'])
+    return args
+
+
+def check_configs(rows: List[Row]) -> None:
+    """Fail before running anything when a row's config file is missing."""
+    for row in rows:
+        for path in (row.config, row.eval_config or FAMILIES[row.family].eval_config):
+            if path and not osp.isfile(osp.join(ROOT, path)):
+                sys.exit(f'error: {row.name}: config {path} not found (select other rows '
+                         'with --methods)')
+
+
+def run(command: List[str], log_path: str) -> float:
+    """Run a tool as a subprocess in the repository root, its output to ``log_path``;
+    wall seconds. Fails naming the command and the log."""
+    start = time.perf_counter()
+    with open(log_path, 'w') as log:
+        result = subprocess.run([sys.executable] + command, cwd=ROOT, stdout=log,
+                                stderr=subprocess.STDOUT)
+    if result.returncode != 0:
+        sys.exit(f'error: {" ".join(command)} failed ({result.returncode}); see {log_path}')
+    return time.perf_counter() - start
+
+
+def labelled_list(data_root: str, split: str) -> List[tuple]:
+    """``(relative path, label)`` of a labelled split: ``meta/<split>.txt`` if present,
+    else the class folders in sorted order (mmpretrain's rule for a folder)."""
+    meta = osp.join(data_root, 'meta', f'{split}.txt')
+    if osp.isfile(meta):
+        with open(meta) as f:
+            return [(path, int(label)) for path, label in (line.split() for line in f
+                                                           if line.strip())]
+    classes = sorted(d for d in os.listdir(osp.join(data_root, split))
+                     if osp.isdir(osp.join(data_root, split, d)))
+    return [(f'{c}/{name}', label) for label, c in enumerate(classes)
+            for name in sorted(os.listdir(osp.join(data_root, split, c)))]
+
+
+def balanced(samples: List[tuple], size: int) -> List[tuple]:
+    """The first ``size // C`` samples of every class, in list order (the remainder to
+    the lowest labels)."""
+    labels = sorted({label for _, label in samples})
+    quota = {label: size // len(labels) + (i < size % len(labels))
+             for i, label in enumerate(labels)}
+    chosen = []
+    for sample in samples:
+        if quota[sample[1]] > 0:
+            chosen.append(sample)
+            quota[sample[1]] -= 1
+    return chosen
+
+
+def write_lists(data_root: str, bank_size: int, out_dir: str) -> Dict[str, str]:
+    """Annotation files (``<class>/<file> <label>`` lines) of ``train/`` (all: the k-NN
+    monitor's bank), the class-balanced ``bank`` of ``bank_size`` images of ``train/``
+    (the final evaluation's) and ``val/`` (all: the queries), in ``out_dir``. Lists
+    let mmpretrain's ``ImageNet`` dataset read a folder of any number of classes."""
+    splits = dict(train=labelled_list(data_root, 'train'),
+                  val=labelled_list(data_root, 'val'))
+    splits['bank'] = balanced(splits['train'], bank_size)
+    paths = {}
+    for name, samples in splits.items():
+        paths[name] = osp.join(out_dir, f'{name}.txt')
+        with open(paths[name], 'w') as f:
+            f.write(''.join(f'{path} {label}\n' for path, label in samples))
+    return paths
+
+
+def train_options(config: str, args) -> List[str]:
+    """``--cfg-options`` pointing a pre-training config's data and k-NN monitors
+    (bank: all of ``train/``; queries: ``val/``) at ``--data-root``, plus the tiny
+    budgets of ``--quick``."""
+    from mmengine.config import Config
+
+    cfg = Config.fromfile(osp.join(ROOT, config), import_custom_modules=False)
+    options = [f'train_dataloader.dataset.data_root={args.data_root}']
+    if args.quick:
+        options += [f'train_dataloader.dataset.indices={QUICK["images"]}',
+                    f'train_dataloader.batch_size={QUICK["batch_size"]}',
+                    'train_dataloader.num_workers=0',
+                    'train_dataloader.persistent_workers=False',
+                    'default_hooks.logger.interval=1']
+    lists = dict(bank_dataloader=args.lists['train'], query_dataloader=args.lists['val'])
+    for i, hook in enumerate(cfg.get('custom_hooks', [])):
+        if hook.get('type') != 'KNNMonitorHook':
+            continue
+        if args.quick:
+            options.append(f'custom_hooks.{i}.interval=1')
+        for loader, ann_file in lists.items():
+            prefix = f'custom_hooks.{i}.{loader}.dataset'
+            options += [f'{prefix}.data_root={args.data_root}', f'{prefix}.ann_file={ann_file}']
+            if args.quick:
+                options.append(f'{prefix}.indices={QUICK["monitor_images"]}')
+    return options
+
+
+def eval_command(row: Row, args, backbone: Optional[str] = None) -> List[str]:
+    """knn_eval.py arguments scoring ``backbone`` (or the row's baseline)."""
+    family = FAMILIES[row.family]
+    encoder = dict(random=['--random-init'], pixels=['--raw-pixels']).get(
+        row.baseline, ['--checkpoint', backbone])
+    precise_bn = min(family.precise_bn, QUICK['precise_bn']) if args.quick \
+        else family.precise_bn
+    options = [f'train_dataloader.dataset.data_root={args.data_root}',
+               f'train_dataloader.dataset.ann_file={args.lists["bank"]}',
+               f'val_dataloader.dataset.data_root={args.data_root}',
+               f'val_dataloader.dataset.ann_file={args.lists["val"]}']
+    if args.quick:
+        options.append(f'val_dataloader.dataset.indices={QUICK["queries"]}')
+    return (['tools/analysis_tools/knn_eval.py', row.eval_config or family.eval_config]
+            + encoder + ['--linear-probe', '--precise-bn', str(precise_bn),
+                         '--cfg-options'] + options)
+
+
+def read_scalars(work_dir: str) -> List[dict]:
+    """The scalar records of the latest run in ``work_dir`` (LocalVisBackend)."""
+    paths = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    if not paths:
+        return []
+    with open(paths[-1]) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def monitor_curve(records: List[dict], max_epochs: int) -> tuple:
+    """(iterations, [[epoch, k-NN top-1], ...]) from a run's scalars. KNNMonitorHook's
+    own records (no 'epoch' key, unlike the training log lines that repeat its last
+    value) come at the iteration that ends an epoch, and after the last one, which is
+    the last record: iterations per epoch = last step / max_epochs."""
+    iterations = max((r['step'] for r in records), default=0)
+    per_epoch = iterations / max_epochs if max_epochs else 0
+    curve = [[round(r['step'] / per_epoch, 3), r['knn/top1']] for r in records
+             if 'knn/top1' in r and 'epoch' not in r and per_epoch]
+    return iterations, curve
+
+
+def pretrain(row: Row, args) -> dict:
+    """Pre-train, extract and record; returns the row's pre-training fields and the
+    extracted backbone's path."""
+    work_dir = osp.join(args.work_dir, row.name)
+    os.makedirs(work_dir, exist_ok=True)
+    command = ['tools/train.py', row.config, '--work-dir', work_dir]
+    command += ['--epochs', str(args.epochs)] if args.epochs else []
+    command += ['--cfg-options'] + train_options(row.config, args)
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = run(command, osp.join(work_dir, 'train.log'))
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        checkpoint = f.read().strip()
+    backbone = osp.join(work_dir, 'backbone.pth')
+    run(['tools/model_converters/extract_backbone.py', checkpoint, backbone],
+        osp.join(work_dir, 'extract.log'))
+    from mmengine.config import Config
+    dumped = Config.fromfile(osp.join(work_dir, osp.basename(row.config)),
+                             import_custom_modules=False)
+    iterations, curve = monitor_curve(read_scalars(work_dir), dumped.train_cfg.max_epochs)
+    return dict(config=row.config, epochs=dumped.train_cfg.max_epochs,
+                iterations=iterations, pretrain_wall_s=round(wall, 1),
+                pretrain_cpu_s=round(cpu_after.ru_utime + cpu_after.ru_stime
+                                     - cpu_before.ru_utime - cpu_before.ru_stime, 1),
+                load_avg_1min_at_end=os.getloadavg()[0], knn_monitor=curve,
+                backbone=backbone)
+
+
+def evaluate(row: Row, args, backbone: Optional[str] = None) -> dict:
+    """Score a backbone (or the row's baseline) with knn_eval.py."""
+    work_dir = osp.join(args.work_dir, row.name)
+    os.makedirs(work_dir, exist_ok=True)
+    out = osp.join(work_dir, 'eval.json')
+    run(eval_command(row, args, backbone) + ['--out', out], osp.join(work_dir, 'eval.log'))
+    with open(out) as f:
+        scores = json.load(f)
+    return dict(eval_config=row.eval_config or FAMILIES[row.family].eval_config,
+                knn_top1=scores['20-NN']['top1'], linear_top1=scores['linear']['top1'],
+                linear_weight_decay=scores['linear']['weight_decay'],
+                bank_size=scores['num_train'], queries=scores['num_val'])
+
+
+def run_row(row: Row, args) -> dict:
+    """One row of the results."""
+    result = dict(family=row.family, baseline=row.baseline)
+    if row.baseline:
+        return dict(result, **evaluate(row, args))
+    result.update(pretrain(row, args))
+    return dict(result, **evaluate(row, args, result['backbone']))
+
+
+def save_json(results: dict, path: str) -> None:
+    """Write atomically (a killed run leaves the previous file)."""
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path + '.tmp', 'w') as f:
+        json.dump(results, f, indent=2)
+    os.replace(path + '.tmp', path)
+
+
+def markdown_table(rows: Dict[str, dict]) -> str:
+    """Results as a markdown table."""
+    lines = ['| row | encoder | pre-training config | iterations | k-NN top-1 | '
+             'linear top-1 |', '|---|---|---|---|---|---|']
+    for name, r in rows.items():
+        config = f'`{r["config"]}`' if r.get('config') else f'({r["baseline"]})'
+        lines.append(f'| {name} | {r["family"]} | {config} | {r.get("iterations", "-")} | '
+                     f'{r["knn_top1"]:.2f} | {r["linear_top1"]:.2f} |')
+    return '\n'.join(lines)
+
+
+def plot(rows: Dict[str, dict], path: str) -> None:
+    """k-NN monitor accuracy against epoch, one line per method; baselines (final
+    evaluation) as horizontal lines."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, r in rows.items():
+        if r.get('knn_monitor'):
+            epochs, accuracy = zip(*r['knn_monitor'])
+            ax.plot(epochs, accuracy, marker='o', label=name)
+        elif r.get('baseline'):
+            ax.axhline(r['knn_top1'], linestyle='--' if r['baseline'] == 'random' else ':',
+                       color='grey' if r['family'] == 'ViT-T' else 'black', label=name)
+    ax.set_xlabel('epoch')
+    ax.set_ylabel('k-NN top-1 (%)')
+    ax.set_title('k-NN monitor during pre-training (k 20, T 0.07)')
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    rows = [METHODS[name] for name in args.methods]
+    check_configs(rows)
+    results = dict(rows={})
+    if args.resume and osp.isfile(args.out):
+        with open(args.out) as f:
+            results = json.load(f)
+    os.makedirs(args.work_dir, exist_ok=True)
+    args.lists = write_lists(args.data_root, args.bank_size, args.work_dir)
+    results['protocol'] = dict(data_root=args.data_root, bank_size=args.bank_size, k=20,
+                               temperature=0.07, linear_probe='knn_eval.py --linear-probe',
+                               quick=args.quick)
+    for row in rows:
+        if row.name in results['rows']:
+            print(f'{row.name}: kept from {args.out}')
+            continue
+        print(f'{row.name}: running (logs in {osp.join(args.work_dir, row.name)})',
+              flush=True)
+        results['rows'][row.name] = run_row(row, args)
+        save_json(results, args.out)
+    plot(results['rows'], osp.splitext(args.out)[0] + '.png')
+    print(markdown_table(results['rows']))
+
+
+if __name__ == '__main__':
+    main()
