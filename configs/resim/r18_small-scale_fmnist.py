@@ -30,7 +30,9 @@ _base_ = [
 ]
 data_root = 'data/fashion_mnist'
 batch_size = 64
-max_epochs = 20
+num_images = 5120  # the first images of pretrain/: 80 iterations per epoch
+max_epochs = 4  # 320 iterations, ~350 s at 1.10 s per step on 2 quiet cores
+lr = 0.06
 
 model = dict(
     queue_len=1024,
@@ -58,13 +60,14 @@ train_dataloader = dict(
         data_root=data_root,
         data_prefix='pretrain',
         with_label=False,
+        indices=num_images,
         pipeline=[
             dict(type='CheckedLoadImageFromFile'),
             dict(type='ReSimViews', size=64, scale=(0.2, 1.0), flip_prob=0.5),
             dict(type='PackInputs', algorithm_keys=['crop_boxes']),
         ]))
 
-optim_wrapper = dict(optimizer=dict(lr=0.03 * batch_size / 256))
+optim_wrapper = dict(optimizer=dict(lr=lr))
 param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=max_epochs, by_epoch=True, begin=0,
          end=max_epochs, convert_to_iter_based=True),
