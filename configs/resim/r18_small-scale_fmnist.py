@@ -64,7 +64,9 @@ model = dict(
 train_dataloader = dict(
     batch_size=batch_size,
     num_workers=1,
-    persistent_workers=True,
+    # not persistent: a persistent worker ignores SIGTERM (SafeCheckpointHook) and
+    # tools/train.py then hangs at exit, when multiprocessing terminates and joins it
+    persistent_workers=False,
     pin_memory=False,
     dataset=dict(
         _delete_=True,
