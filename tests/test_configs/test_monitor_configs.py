@@ -11,6 +11,7 @@ SMALL_SCALE = {
     'pqcl/vit-t_small-scale_fmnist.py': MONITORS,
     'resim/r18_small-scale_fmnist.py': {'KNNMonitorHook'},
     'resim/mocov2_r18_small-scale_fmnist.py': {'KNNMonitorHook'},
+    'resim/mmpretrain-mocov2_r18_small-scale_fmnist.py': {'KNNMonitorHook'},
 }
 PAPER = sorted(osp.relpath(path, osp.join(ROOT, 'configs'))
                for algo in ('cim', 'cae', 'pqcl', 'resim')

@@ -16,9 +16,12 @@ from mmpretrain.registry import DATASETS, MODELS
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'resim', '**', '*.py'), recursive=True))
 # mmdet / mmseg transfer configs: tests/test_configs/test_transfer_configs.py
+# mmpretrain's own MoCo (the small-scale peer): test_mmpretrain_peer_matches_our_setting
 CONFIGS = [p for p in CONFIGS
-           if not osp.basename(p).startswith(('mask-rcnn', 'faster-rcnn', 'upernet'))]
+           if not osp.basename(p).startswith(('mask-rcnn', 'faster-rcnn', 'upernet',
+                                              'mmpretrain-'))]
 DEMO = osp.join(ROOT, 'configs', 'resim', 'r18_demo.py')
+SMALL_SCALE = osp.join(ROOT, 'configs', 'resim', '{}r18_small-scale_fmnist.py')
 
 
 def _build_model(cfg):
@@ -69,6 +72,31 @@ def test_in1k_recipes_match_the_paper(variant, levels):
         osp.join(ROOT, 'configs', 'resim', f'resim-{variant}_r50_500e_in100.py'))
     assert in100.model.queue_len == 16384 and in100.train_cfg.max_epochs == 500
     assert in100.param_scheduler[0].T_max == 500
+
+
+def test_mmpretrain_peer_matches_our_setting():
+    """mmpretrain's MoCo on our MoCo v2 setting's data, views, optimiser, budget."""
+    ours, peer = (Config.fromfile(SMALL_SCALE.format(prefix))
+                  for prefix in ('mocov2_', 'mmpretrain-mocov2_'))
+    model = _build_model(peer)
+    assert type(model) is MODELS.get('mmpretrain.MoCo')
+    assert type(model).__module__.startswith('mmpretrain.')
+    assert type(model.neck).__module__.startswith('mmpretrain.')
+    assert type(model.data_preprocessor) is type(_build_model(ours).data_preprocessor)
+    assert peer.model.queue_len == ours.model.queue_len
+    assert peer.model.momentum == ours.model.base_momentum == ours.model.end_momentum
+    assert peer.model.head.temperature == ours.model.head.temperature
+    assert peer.model.backbone.depth == ours.model.backbone.depth == 18
+    for key in ('out_channels', 'hid_channels', 'in_channels'):
+        assert peer.model.neck[key] == ours.model.neck[key]
+    for key in ('batch_size', 'drop_last'):
+        assert peer.train_dataloader[key] == ours.train_dataloader[key]
+    for key in ('data_root', 'data_prefix', 'indices', 'pipeline'):
+        assert peer.train_dataloader.dataset[key] == ours.train_dataloader.dataset[key]
+    assert peer.optim_wrapper.optimizer == ours.optim_wrapper.optimizer
+    assert peer.param_scheduler == ours.param_scheduler
+    assert peer.train_cfg.max_epochs == ours.train_cfg.max_epochs
+    assert not any(hook.type == 'TargetUpdateHook' for hook in peer.custom_hooks)
 
 
 def test_demo_pipeline_feeds_the_model(demo_data_root):
