@@ -27,7 +27,7 @@ run cim_vit-b $PY $BENCH configs/cim/vit-b_300e_in1k.py configs/cim/vit-b_300e_i
 # emulated and many times slower; tools/analysis_tools/gpu_check.sh measures bf16)
 run cae_vit-b $PY $BENCH configs/cae/vit-b_300e_in1k.py \
     mmpretrain::cae/cae_beit-base-p16_8xb256-amp-coslr-300e_in1k.py \
-    --device cpu --batch-size 4 --iters 2 --warmup 1 --data-samples 20 --repeats 1 \
+    --device cpu --batch-size 2 --iters 2 --warmup 1 --data-samples 10 --repeats 1 \
     --out "$OUT/cae_vit-b.json" --cfg-options $DATA model.target_generator.init_cfg=None
 # PQCL's query stream: iBOT alone vs PQCL, ViT-S
 run pqcl_query $PY $BENCH configs/pqcl/ibot_vit-s_100e_in1k.py configs/pqcl/vit-s_100e_in1k.py \
