@@ -44,7 +44,8 @@ def _build(name):
     model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
     model = MODELS.build(model_cfg)
     model.init_weights()
-    return cfg, model.eval()
+    model.eval()
+    return cfg, model
 
 
 @pytest.mark.parametrize('name', sorted(EXTRACTORS))
@@ -54,8 +55,9 @@ def test_extracted_encoder_loads_strictly_into_the_knn_vit(name):
     backbone, options = EXTRACTORS[name](model.state_dict())
     knn_cfg = Config.fromfile(KNN_CONFIG).model
     knn_cfg.update(options, init_cfg=None)
-    vit = MODELS.build(knn_cfg).eval()
+    vit = MODELS.build(knn_cfg)
     vit.load_state_dict(backbone, strict=True)
+    vit.eval()  # mmpretrain's ViT.train() returns None: no chaining
 
     images = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
