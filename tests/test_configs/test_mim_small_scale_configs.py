@@ -70,7 +70,7 @@ def test_extracted_encoder_loads_strictly_into_the_knn_vit(name):
 
 @pytest.mark.parametrize('name', sorted(EXTRACTORS))
 def test_budget_and_monitor(name):
-    """Batch 64 on the first 10,000 pre-training images, one checkpoint at the end,
+    """Batch 64 on a subset of the pre-training images, one checkpoint at the end,
     the k-NN monitor on the stored 32 px images."""
     cfg = Config.fromfile(osp.join(ROOT, 'configs', name))
     loader = cfg.train_dataloader
