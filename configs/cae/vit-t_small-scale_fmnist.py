@@ -19,10 +19,10 @@
 # - Regressor and decoder of 2 blocks each (paper: 4 and 4 for 12 encoder blocks): at
 #   4 encoder blocks a 4 + 4 block neck would be twice the encoder and eat the budget.
 # - No stochastic depth (paper 0.1): a regulariser for long runs of 12+ blocks; a
-#   4-block encoder trained for a few thousand steps underfits, and the MAE peer has
+#   4-block encoder trained for a few hundred steps underfits, and the MAE peer has
 #   none either.
 # - Learning rate 1.5e-3 (the paper's value at batch 2048) kept at batch 64 instead of
-#   scaled linearly to 4.7e-5, which would barely move the weights in a few thousand
+#   scaled linearly to 4.7e-5, which would barely move the weights in a few hundred
 #   steps. Warm-up 1 of 5 epochs (paper: 10 of 300).
 # - fp32 (paper: fp16 AMP): CPU training; `tools/train.py --amp` gives bf16 autocast.
 # - Budget: 245 iterations = 5 epochs of the first 3,136 pre-training images

@@ -13,11 +13,10 @@
 #   would leave a 6 x 6 grid), 6 exemplars of 16 px (4 x 4 patches, as the reference's
 #   64 px exemplars of 16 px patches). Region scale, ratio and rotation as the paper.
 # - Decoder width 128 with 4 heads (paper: 512-d, 16 heads for a 768-d encoder): the
-#   decoder keeps the encoder's width, as the paper's ablation picks the smallest
-#   width that does not lose accuracy.
+#   decoder is sized to the 128-d encoder (the paper's is 2/3 of its encoder's width).
 # - Learning rate 1.5e-3 at batch 64, not the linearly scaled 1.5e-4 x 64 / 256 =
 #   3.75e-5: the paper's rule is set at batch 4096 (2.4e-3) for 300 epochs; scaled
-#   down to batch 64, a few thousand steps would barely move the weights.
+#   down to batch 64, a few hundred steps would barely move the weights.
 #   Warm-up 1 of 5 epochs (paper: 40 of 300).
 # - Budget: 150 iterations = 5 epochs of the first 1,920 pre-training images
 #   (train_dataloader.dataset.indices) at batch 64: 2.4 s per step on 2 quiet cores
