@@ -9,6 +9,9 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MONITORS = {'KNNMonitorHook', 'CollapseMonitorHook'}
 SMALL_SCALE = {
     'pqcl/vit-t_small-scale_fmnist.py': MONITORS,
+    'cim/vit-t_small-scale_fmnist.py': {'KNNMonitorHook'},
+    'cae/vit-t_small-scale_fmnist.py': {'KNNMonitorHook'},
+    'cae/mae_vit-t_small-scale_fmnist.py': {'KNNMonitorHook'},
     'resim/r18_small-scale_fmnist.py': {'KNNMonitorHook'},
     'resim/mocov2_r18_small-scale_fmnist.py': {'KNNMonitorHook'},
     'resim/mmpretrain-mocov2_r18_small-scale_fmnist.py': {'KNNMonitorHook'},
