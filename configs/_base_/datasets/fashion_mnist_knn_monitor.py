@@ -1,7 +1,8 @@
 # Weighted k-NN monitor (KNNMonitorHook: k 20, T 0.07) on the Fashion-MNIST folder of
-# tools/dataset_converters/fashion_mnist.py (`make fashion-mnist`): train/ is the
-# labelled memory, val/ (the test set, never seen in pre-training) the queries, every 5
-# epochs, with the run's own BN statistics. Off in the paper configs; the small-scale
+# tools/dataset_converters/fashion_mnist.py (`make fashion-mnist`): the first 10,000
+# images of train/ are the labelled memory (a pass over all 60,000 would cost as much as
+# a small-scale run), val/ (the 10,000 test images, never seen in pre-training) the
+# queries, every 5 epochs, with the run's own BN statistics. Off in the paper configs; the small-scale
 # configs add one of these to their custom_hooks:
 #   knn_monitor        the 32 px images as stored (ViT encoders, 4 px patches)
 #   knn_monitor_64px   bicubic upsampling to 64 px (ResNet encoders on 64 px views)
@@ -17,7 +18,8 @@ def _knn_monitor(pipeline):
     return dict(
         type='KNNMonitorHook', interval=5,
         bank_dataloader=dict(_knn_loader, dataset=dict(
-            type='ImageNet', data_root=fashion_mnist_root, split='train', pipeline=pipeline)),
+            type='ImageNet', data_root=fashion_mnist_root, split='train', indices=10000,
+            pipeline=pipeline)),
         query_dataloader=dict(_knn_loader, dataset=dict(
             type='ImageNet', data_root=fashion_mnist_root, split='val', pipeline=pipeline)))
 
