@@ -9,6 +9,9 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MONITORS = {'KNNMonitorHook', 'CollapseMonitorHook'}
 SMALL_SCALE = {
     'pqcl/vit-t_small-scale_fmnist.py': MONITORS,
+    'pqcl/ibot_vit-t_small-scale_fmnist.py': MONITORS,
+    'pqcl/dino_vit-t_small-scale_fmnist.py': MONITORS,
+    'pqcl/mocov3_vit-t_small-scale_fmnist.py': {'KNNMonitorHook'},  # no teacher head
     'resim/r18_small-scale_fmnist.py': {'KNNMonitorHook'},
     'resim/mocov2_r18_small-scale_fmnist.py': {'KNNMonitorHook'},
 }
