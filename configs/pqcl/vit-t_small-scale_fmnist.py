@@ -28,6 +28,14 @@
 # - k-NN monitor once, at the end, with the first 10,000 images of train/ as its bank
 #   (class-balanced within 6 %): the full 60,000-image bank would cost more than 10 %
 #   of the run. Score the final encoder with configs/pqcl/benchmarks/vit-t_knn-fmnist.py.
+#
+# Status (issue 13): this recipe is NOT yet shown to learn within the budget. A run of it
+# stopped (for time, on a heavily loaded machine) after 62 of its 200 iterations: class-
+# token teacher entropy / ln K 0.74, 0.61, 0.80 at iterations 20, 40, 60 (loss_cls 5.9,
+# 4.7, 5.5; ln K = 6.9: no uniform collapse), but the teacher's class token scored 44.2 %
+# k-NN top-1 against 52.6 % at random init (k 20, T 0.07, bank = first 10,000 images of
+# train/, queries val/). Full-length runs of this config and of the DINO / iBOT controls
+# and the MoCo v3 peer are still to be made.
 _base_ = [
     '../_base_/models/pqcl_vit-small-p16.py',
     '../_base_/datasets/imagenet_pqcl.py',
