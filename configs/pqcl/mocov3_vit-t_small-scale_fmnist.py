@@ -18,6 +18,12 @@
 #   (2 views through the online and the momentum encoder, class token only: ~26 GMAC
 #   at batch 64 against PQCL's ~42) buys 320 iterations for PQCL's 200 (an estimate
 #   from the multiply-adds; not yet calibrated with tools/analysis_tools/benchmark.py).
+#
+# Status (issue 13): NOT yet trainable as written. A 2-iteration smoke run stops in the
+# data workers: mmpretrain's ColorJitter -> mmcv.image.adjust_hue raises "OverflowError:
+# Python integer -5 out of bounds for uint8" (mmcv 2.1's uint8 hue arithmetic under
+# numpy 2). The colour jitter must move to a numpy-2-safe transform (or the batched
+# BatchPhotometricAugment) before this peer can be run.
 _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/datasets/fashion_mnist_knn_monitor.py',
