@@ -12,6 +12,9 @@ SMALL_SCALE = {
     'cim/vit-t_small-scale_fmnist.py': {'KNNMonitorHook'},
     'cae/vit-t_small-scale_fmnist.py': {'KNNMonitorHook'},
     'cae/mae_vit-t_small-scale_fmnist.py': {'KNNMonitorHook'},
+    'pqcl/ibot_vit-t_small-scale_fmnist.py': MONITORS,
+    'pqcl/dino_vit-t_small-scale_fmnist.py': MONITORS,
+    'pqcl/mocov3_vit-t_small-scale_fmnist.py': {'KNNMonitorHook'},  # no teacher head
     'resim/r18_small-scale_fmnist.py': {'KNNMonitorHook'},
     'resim/mocov2_r18_small-scale_fmnist.py': {'KNNMonitorHook'},
     'resim/mmpretrain-mocov2_r18_small-scale_fmnist.py': {'KNNMonitorHook'},

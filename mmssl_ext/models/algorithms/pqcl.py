@@ -103,16 +103,23 @@ class PQCL(MomentumSelfSupervisor):
         return self
 
     def project(self, heads: nn.ModuleDict, tokens: torch.Tensor,
-                query_tokens: Optional[torch.Tensor]) -> Dict[str, torch.Tensor]:
+                query_tokens: Optional[torch.Tensor],
+                patch_mask: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
         """Logits of every token kind: ``cls`` from (N, 1 + L, C) tokens' class token,
         ``patch`` (with ``use_mim``) from their patch tokens, ``query`` from (N, Lq, C)
-        query tokens (when given); a kind without its own head uses ``heads['cls']``."""
+        query tokens (when given); a kind without its own head uses ``heads['cls']``.
+
+        ``patch`` is (N, L, K), or (M, K) for the M patches where the (N, L) bool
+        ``patch_mask`` is True (row-major order): the student's masked patches, the only
+        ones its masked-patch loss reads (the teacher projects all of them: its centre is
+        the mean over every patch)."""
         def head(kind):
             return heads[kind] if kind in heads else heads['cls']
 
         logits = dict(cls=head('cls')(tokens[:, 0]))
         if self.use_mim:
-            logits['patch'] = head('patch')(tokens[:, 1:])
+            patches = tokens[:, 1:] if patch_mask is None else tokens[:, 1:][patch_mask]
+            logits['patch'] = head('patch')(patches)
         if query_tokens is not None:
             logits['query'] = head('query')(query_tokens)
         return logits
@@ -141,7 +148,8 @@ class PQCL(MomentumSelfSupervisor):
         tokens, query_tokens = self.backbone.forward_tokens(
             images, masks if self.use_mim else None, coords if self.with_queries else None,
             num_queries)
-        student = self.project(self.heads, tokens, query_tokens if self.with_queries else None)
+        student = self.project(self.heads, tokens, query_tokens if self.with_queries else None,
+                               masks.flatten(1) if self.use_mim else None)
         with torch.no_grad():
             teacher_tokens, _ = self.teacher_backbone.module.forward_tokens(images)
             crop_tokens = None

@@ -54,8 +54,9 @@ class PQCLHead(nn.ModuleDict):
 
         Args:
             student (dict[str, Tensor]): ``cls`` (G*B, K) view-major class logits,
-                ``patch`` (G*B, L, K) patch logits, ``query`` (G*B, Lq, K) query logits
-                (the last two when computed).
+                ``patch`` (M, K) logits of the M masked patches (``masks``' True
+                entries, row-major), ``query`` (G*B, Lq, K) query logits (the last two
+                when computed).
             teacher (dict[str, Tensor]): the same kinds: ``cls`` (G*B, K), ``patch``
                 (G*B, L, K), ``query`` (B, Lq, K) logits of the query crops' patches.
             masks (Tensor, optional): (G*B, L) bool, True = masked (for ``patch``).
@@ -91,11 +92,17 @@ class PQCLHead(nn.ModuleDict):
 
     def mim_loss(self, student: torch.Tensor, teacher: torch.Tensor, masks: torch.Tensor,
                  teacher_temp: float) -> torch.Tensor:
-        """(G*B, L, K) patch logits, (G*B, L) masks -> iBOT's masked-patch CE."""
+        """iBOT's masked-patch CE from (M, K) student logits of the masked patches,
+        (G*B, L, K) teacher patch logits and (G*B, L) masks (M True entries).
+
+        Per image: the CE summed over its masked patches / max(1, #masked); mean over the
+        G*B images. Only the masked patches are projected and compared (the unmasked
+        ones carry no loss)."""
         criterion = self['patch']
-        per_token = criterion(student, criterion.teacher_probs(teacher, teacher_temp))
-        weights = masks.float()
-        return ((per_token * weights).sum(-1) / weights.sum(-1).clamp(min=1.)).mean()
+        per_token = criterion(student, criterion.teacher_probs(teacher[masks], teacher_temp))
+        image = masks.nonzero()[:, 0]  # (M,) image of each masked patch
+        per_image_count = masks.sum(-1).clamp(min=1).to(per_token.dtype)
+        return (per_token / per_image_count[image]).sum() / len(masks)
 
     def query_loss(self, student: torch.Tensor, teacher: torch.Tensor, num_views: int,
                    teacher_temp: float) -> torch.Tensor:

@@ -113,3 +113,29 @@ def test_zero_query_weight_switches_the_query_stream_off():
 def test_negative_query_loss_weight_fails_at_build():
     with pytest.raises(ValueError, match='query_loss_weight must be >= 0'):
         _model(query_loss_weight=-0.5)
+
+
+def test_mim_loss_equals_ibot_formula_over_every_patch():
+    """The student projects only its masked patches; the loss is iBOT's, computed here
+    from the logits of every patch (per image: CE summed over masked patches / #masked,
+    mean over images), and so are its gradients."""
+    model = _model(query_loss_weight=0.)
+    model.eval()  # no drop path
+    inputs, data_samples = _inputs(batch=3)
+    images = inputs[0].transpose(0, 1).flatten(0, 1)  # (G*B, 3, S, S) view-major
+    masks = torch.stack([s.mask for s in data_samples], 1).flatten(0, 1).flatten(1)
+    tokens, _ = model.backbone.forward_tokens(images, masks.view(-1, 4, 4))
+    student = model.heads['cls'](tokens[:, 1:])  # (G*B, L, K) every patch
+    with torch.no_grad():
+        teacher_tokens, _ = model.teacher_backbone.module.forward_tokens(images)
+        teacher = model.teacher_heads.module['cls'](teacher_tokens[:, 1:])
+    probs = torch.softmax((teacher - model.losses['patch'].center) / 0.04, -1)
+    per_token = -(probs * torch.log_softmax(student / 0.1, -1)).sum(-1)
+    expected = ((per_token * masks).sum(1) / masks.sum(1).clamp(min=1)).mean()
+    expected.backward()
+    reference = model.backbone.layers[0].attn.qkv.weight.grad.clone()
+    model.zero_grad()
+    loss = model.loss(inputs, data_samples)['loss_mim']
+    torch.testing.assert_close(loss, expected)
+    loss.backward()
+    torch.testing.assert_close(model.backbone.layers[0].attn.qkv.weight.grad, reference)
