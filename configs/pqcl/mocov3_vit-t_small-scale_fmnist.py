@@ -19,11 +19,10 @@
 #   at batch 64 against PQCL's ~42) buys 320 iterations for PQCL's 200 (an estimate
 #   from the multiply-adds; not yet calibrated with tools/analysis_tools/benchmark.py).
 #
-# Status (issue 13): NOT yet trainable as written. A 2-iteration smoke run stops in the
-# data workers: mmpretrain's ColorJitter -> mmcv.image.adjust_hue raises "OverflowError:
-# Python integer -5 out of bounds for uint8" (mmcv 2.1's uint8 hue arithmetic under
-# numpy 2). The colour jitter must move to a numpy-2-safe transform (or the batched
-# BatchPhotometricAugment) before this peer can be run.
+# - Colour jitter without hue (mmpretrain's recipe: hue 0.1): mmcv 2.1's adjust_hue
+#   fails under numpy 2 ("OverflowError: Python integer -5 out of bounds for uint8" in
+#   the data workers), and Fashion-MNIST images are gray (R = G = B), on which hue and
+#   saturation jitter change nothing anyway.
 _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/datasets/fashion_mnist_knn_monitor.py',
@@ -86,7 +85,7 @@ def _view(blur_prob, solarize_prob):
         dict(type='RandomResizedCrop', scale=32, crop_ratio_range=(0.25, 1.),
              backend='pillow'),
         dict(type='RandomApply', prob=0.8, transforms=[
-            dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.2, hue=0.1)]),
+            dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.2)]),
         dict(type='RandomGrayscale', prob=0.2, keep_channels=True,
              channel_weights=(0.114, 0.587, 0.2989)),
         dict(type='GaussianBlur', magnitude_range=(0.1, 2.0), magnitude_std='inf',
