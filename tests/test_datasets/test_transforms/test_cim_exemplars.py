@@ -40,13 +40,13 @@ def test_constant_image_gives_constant_exemplars_without_fill():
         assert (results['exemplars'] == 200).all()
 
 
-def _pipeline_types(node):
-    """Every ``type`` in a (nested) config node."""
+def _pipeline_transforms(node):
+    """Every transform dict (one with a ``type``) in a (nested) config node."""
     if isinstance(node, dict):
-        return ([node['type']] if 'type' in node else []) + [
-            t for value in node.values() for t in _pipeline_types(value)]
+        return ([node] if 'type' in node else []) + [
+            t for value in node.values() for t in _pipeline_transforms(value)]
     if isinstance(node, (list, tuple)):
-        return [t for value in node for t in _pipeline_types(value)]
+        return [t for value in node for t in _pipeline_transforms(value)]
     return []
 
 
@@ -74,8 +74,11 @@ def test_no_pipeline_calls_mmcv_hue_jitter(monkeypatch):
                for path in glob.glob(osp.join(root, 'configs', algo, '*.py'))]
     assert len(configs) > 20
     for path in configs:  # mmpretrain's ColorJitter jitters hue with mmcv.adjust_hue
-        types = _pipeline_types(Config.fromfile(path).train_dataloader.dataset.pipeline)
-        assert 'ColorJitter' not in types and 'CheckedLoadImageFromFile' in types, (path, types)
+        transforms = _pipeline_transforms(
+            Config.fromfile(path).train_dataloader.dataset.pipeline)
+        types = [t['type'] for t in transforms]
+        assert 'CheckedLoadImageFromFile' in types, (path, types)
+        assert all(not t.get('hue') for t in transforms if t['type'] == 'ColorJitter'), path
 
 
 def test_default_augmentation_changes_exemplars_only():
