@@ -25,9 +25,8 @@ _base_ = [
     'mmpretrain::_base_/models/mae_vit-base-p16.py',
     '../_base_/default_runtime.py',
     '../_base_/datasets/fashion_mnist_knn_monitor.py',
+    '../_base_/datasets/fashion_mnist_pretrain.py',
 ]
-data_root = 'data/fashion_mnist'
-batch_size = 64
 images_per_epoch = 5760
 max_epochs = 5
 warmup_epochs = 1
@@ -48,17 +47,9 @@ data_preprocessor = dict(
     std=[58.395, 57.12, 57.375],
     to_rgb=True)
 train_dataloader = dict(
-    batch_size=batch_size,
-    num_workers=1,
-    persistent_workers=True,
-    pin_memory=False,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
+    _base_.fashion_mnist_pretrain_loader,
     dataset=dict(
-        type='CustomDataset',
-        data_root=data_root,
-        data_prefix='pretrain',
-        with_label=False,
+        _base_.fashion_mnist_pretrain_loader.dataset,
         indices=images_per_epoch,
         pipeline=[
             dict(type='CheckedLoadImageFromFile'),
@@ -92,4 +83,4 @@ custom_hooks = [{{_base_.knn_monitor}}]
 default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
-auto_scale_lr = dict(base_batch_size=batch_size)
+auto_scale_lr = dict(base_batch_size=_base_.fashion_mnist_pretrain_loader.batch_size)

@@ -36,9 +36,8 @@ _base_ = [
     '../_base_/schedules/cae_adamw_coslr.py',
     '../_base_/default_runtime.py',
     '../_base_/datasets/fashion_mnist_knn_monitor.py',
+    '../_base_/datasets/fashion_mnist_pretrain.py',
 ]
-data_root = 'data/fashion_mnist'
-batch_size = 64
 images_per_epoch = 3136
 max_epochs = 5
 warmup_epochs = 1
@@ -65,16 +64,10 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(
-    batch_size=batch_size,
-    num_workers=1,
-    persistent_workers=True,
-    pin_memory=False,
+    _base_.fashion_mnist_pretrain_loader,
     dataset=dict(
+        _base_.fashion_mnist_pretrain_loader.dataset,
         _delete_=True,
-        type='CustomDataset',
-        data_root=data_root,
-        data_prefix='pretrain',
-        with_label=False,
         indices=images_per_epoch,
         pipeline=train_pipeline))
 
@@ -95,4 +88,4 @@ custom_hooks = [{{_base_.knn_monitor}}]
 default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
-auto_scale_lr = dict(base_batch_size=batch_size)
+auto_scale_lr = dict(base_batch_size=_base_.fashion_mnist_pretrain_loader.batch_size)

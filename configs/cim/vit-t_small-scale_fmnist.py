@@ -29,9 +29,8 @@ _base_ = [
     '../_base_/schedules/cim_adamw_coslr.py',
     '../_base_/default_runtime.py',
     '../_base_/datasets/fashion_mnist_knn_monitor.py',
+    '../_base_/datasets/fashion_mnist_pretrain.py',
 ]
-data_root = 'data/fashion_mnist'
-batch_size = 64
 images_per_epoch = 1920
 max_epochs = 5
 warmup_epochs = 1
@@ -48,16 +47,10 @@ data_preprocessor = dict(
     sampler=dict(base_size=32, context_size=32, exemplar_size=16, num_exemplars=6))
 
 train_dataloader = dict(
-    batch_size=batch_size,
-    num_workers=1,
-    persistent_workers=True,
-    pin_memory=False,
+    _base_.fashion_mnist_pretrain_loader,
     dataset=dict(
+        _base_.fashion_mnist_pretrain_loader.dataset,
         _delete_=True,
-        type='CustomDataset',
-        data_root=data_root,
-        data_prefix='pretrain',
-        with_label=False,
         indices=images_per_epoch,
         pipeline=[
             dict(type='CheckedLoadImageFromFile'),
@@ -83,4 +76,4 @@ custom_hooks = [
 default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
-auto_scale_lr = dict(base_batch_size=batch_size)
+auto_scale_lr = dict(base_batch_size=_base_.fashion_mnist_pretrain_loader.batch_size)

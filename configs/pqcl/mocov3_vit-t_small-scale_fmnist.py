@@ -26,9 +26,8 @@
 _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/datasets/fashion_mnist_knn_monitor.py',
+    '../_base_/datasets/fashion_mnist_pretrain.py',
 ]
-data_root = 'data/fashion_mnist'
-batch_size = 64
 max_epochs = 10
 images_per_epoch = 64 * 32
 warmup_epochs = 1
@@ -96,18 +95,9 @@ def _view(blur_prob, solarize_prob):
 
 
 train_dataloader = dict(
-    batch_size=batch_size,
-    num_workers=1,
-    persistent_workers=True,
-    pin_memory=False,
-    drop_last=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
+    _base_.fashion_mnist_pretrain_loader,
     dataset=dict(
-        type='CustomDataset',
-        data_root=data_root,
-        data_prefix='pretrain',
-        with_label=False,
+        _base_.fashion_mnist_pretrain_loader.dataset,
         indices=images_per_epoch,
         pipeline=[
             dict(type='CheckedLoadImageFromFile'),
@@ -137,4 +127,4 @@ custom_hooks = [
 default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
-auto_scale_lr = dict(base_batch_size=batch_size)
+auto_scale_lr = dict(base_batch_size=_base_.fashion_mnist_pretrain_loader.batch_size)

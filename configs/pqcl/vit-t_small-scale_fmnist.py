@@ -42,9 +42,8 @@ _base_ = [
     '../_base_/schedules/pqcl_adamw_coslr-100e.py',
     '../_base_/default_runtime.py',
     '../_base_/datasets/fashion_mnist_knn_monitor.py',
+    '../_base_/datasets/fashion_mnist_pretrain.py',
 ]
-data_root = 'data/fashion_mnist'
-batch_size = 64
 max_epochs = 10
 images_per_epoch = 64 * 20
 warmup_epochs = 1
@@ -71,16 +70,10 @@ data_preprocessor = dict(
     query_augment=dict(_jitter, blur_prob=0.5, solarize_prob=0.))
 
 train_dataloader = dict(
-    batch_size=batch_size,
-    num_workers=1,
-    persistent_workers=True,
-    pin_memory=False,
+    _base_.fashion_mnist_pretrain_loader,
     dataset=dict(
+        _base_.fashion_mnist_pretrain_loader.dataset,
         _delete_=True,
-        type='CustomDataset',
-        data_root=data_root,
-        data_prefix='pretrain',
-        with_label=False,
         indices=images_per_epoch,
         pipeline=[
             dict(type='CheckedLoadImageFromFile'),
@@ -116,4 +109,4 @@ custom_hooks = [
 default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
-auto_scale_lr = dict(base_batch_size=batch_size)
+auto_scale_lr = dict(base_batch_size=_base_.fashion_mnist_pretrain_loader.batch_size)

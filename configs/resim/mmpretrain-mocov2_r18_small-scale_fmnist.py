@@ -19,9 +19,8 @@
 _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/datasets/fashion_mnist_knn_monitor.py',
+    '../_base_/datasets/fashion_mnist_pretrain.py',
 ]
-data_root = 'data/fashion_mnist'
-batch_size = 64
 num_images = 5120  # the first images of pretrain/: 80 iterations per epoch
 max_epochs = 4
 lr = 0.06
@@ -39,20 +38,9 @@ model = dict(
     data_preprocessor=dict(type='ReSimDataPreprocessor'))
 
 train_dataloader = dict(
-    batch_size=batch_size,
-    num_workers=1,
-    # not persistent: a persistent worker ignores SIGTERM (SafeCheckpointHook) and
-    # tools/train.py then hangs at exit, when multiprocessing terminates and joins it
-    persistent_workers=False,
-    pin_memory=False,
-    drop_last=True,  # the queue length must be a multiple of the batch
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
+    _base_.fashion_mnist_pretrain_loader,
     dataset=dict(
-        type='CustomDataset',
-        data_root=data_root,
-        data_prefix='pretrain',
-        with_label=False,
+        _base_.fashion_mnist_pretrain_loader.dataset,
         indices=num_images,
         pipeline=[
             dict(type='CheckedLoadImageFromFile'),
@@ -72,4 +60,4 @@ custom_hooks = [{{_base_.knn_monitor_64px}}]
 default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
-auto_scale_lr = dict(base_batch_size=batch_size)
+auto_scale_lr = dict(base_batch_size=_base_.fashion_mnist_pretrain_loader.batch_size)

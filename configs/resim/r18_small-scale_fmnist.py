@@ -39,9 +39,8 @@ _base_ = [
     '../_base_/schedules/resim_sgd_coslr-200e.py',
     '../_base_/default_runtime.py',
     '../_base_/datasets/fashion_mnist_knn_monitor.py',
+    '../_base_/datasets/fashion_mnist_pretrain.py',
 ]
-data_root = 'data/fashion_mnist'
-batch_size = 64
 num_images = 5120  # the first images of pretrain/: 80 iterations per epoch
 max_epochs = 4  # 320 iterations, ~350 s at 1.10 s per step on 2 quiet cores
 lr = 0.06
@@ -62,18 +61,10 @@ model = dict(
         proj_channels=128))
 
 train_dataloader = dict(
-    batch_size=batch_size,
-    num_workers=1,
-    # not persistent: a persistent worker ignores SIGTERM (SafeCheckpointHook) and
-    # tools/train.py then hangs at exit, when multiprocessing terminates and joins it
-    persistent_workers=False,
-    pin_memory=False,
+    _base_.fashion_mnist_pretrain_loader,
     dataset=dict(
+        _base_.fashion_mnist_pretrain_loader.dataset,
         _delete_=True,
-        type='CustomDataset',
-        data_root=data_root,
-        data_prefix='pretrain',
-        with_label=False,
         indices=num_images,
         pipeline=[
             dict(type='CheckedLoadImageFromFile'),
@@ -97,4 +88,4 @@ custom_hooks = [
 default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
-auto_scale_lr = dict(base_batch_size=batch_size)
+auto_scale_lr = dict(base_batch_size=_base_.fashion_mnist_pretrain_loader.batch_size)
