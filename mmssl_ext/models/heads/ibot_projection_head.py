@@ -11,8 +11,11 @@ from mmssl_ext.registry import MODELS
 class IBOTProjectionHead(nn.Module):
     """MLP, L2 normalisation and a weight-normalised linear layer without bias.
 
-    ``x -> Linear(D, hidden) -> GELU -> [Linear(hidden, hidden) -> GELU] x (num_layers
-    - 2) -> Linear(hidden, bottleneck) -> L2-normalise -> last_layer(bottleneck, K)``.
+    ``x -> Linear(D, hidden) -> [BN] -> GELU -> [Linear(hidden, hidden) -> [BN] -> GELU]
+    x (num_layers - 2) -> Linear(hidden, bottleneck) -> L2-normalise ->
+    last_layer(bottleneck, K)``; the BatchNorm1d layers (DINO's ``use_bn_in_head``,
+    iBOT's ``use_bn``) normalise over all tokens of a call, whatever their leading
+    dimensions.
     MLP weights ~ truncated normal (std 0.02), biases 0; the last layer's magnitude
     ``parametrizations.weight.original0`` starts at 1 and is frozen when
     ``norm_last_layer`` (then the last layer is a cosine similarity to K prototypes).
@@ -25,6 +28,8 @@ class IBOTProjectionHead(nn.Module):
         num_layers (int): MLP layers, >= 1. Defaults to 3.
         norm_last_layer (bool): freeze the last layer's magnitude at 1. Defaults to
             False (PQCL / iBOT ViT-S).
+        use_bn (bool): BatchNorm1d after every hidden linear layer. Defaults to False
+            (DINO / iBOT / PQCL ViTs).
     """
 
     def __init__(self,
@@ -33,7 +38,8 @@ class IBOTProjectionHead(nn.Module):
                  hidden_channels: int = 2048,
                  bottleneck_channels: int = 256,
                  num_layers: int = 3,
-                 norm_last_layer: bool = False) -> None:
+                 norm_last_layer: bool = False,
+                 use_bn: bool = False) -> None:
         super().__init__()
         if num_layers < 1:
             raise ValueError(f'num_layers must be >= 1, got {num_layers}')
@@ -43,6 +49,7 @@ class IBOTProjectionHead(nn.Module):
         for index, (width_in, width_out) in enumerate(zip(widths[:-1], widths[1:])):
             layers.append(nn.Linear(width_in, width_out))
             if index < num_layers - 1:
+                layers += [nn.BatchNorm1d(width_out)] if use_bn else []
                 layers.append(nn.GELU())
         self.mlp = nn.Sequential(*layers)
         for module in self.mlp:
@@ -56,4 +63,5 @@ class IBOTProjectionHead(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(..., D) tokens -> (..., K) logits."""
-        return self.last_layer(F.normalize(self.mlp(x), dim=-1))
+        features = self.mlp(x.flatten(0, -2)).unflatten(0, x.shape[:-1])
+        return self.last_layer(F.normalize(features, dim=-1))
