@@ -4,8 +4,8 @@
 # paper), batch 64, one process on CPU, about 6 minutes of pre-training on 2 quiet
 # cores (issue 13's budget, fixed in iterations below). Same algorithm and losses as the
 # ImageNet recipes: the encoder sees the visible patches only, the latent regressor
-# predicts the masked ones, alignment loss (lambda 2) against the same live encoder on
-# the masked patches, block-wise mask of exactly half the patches.
+# predicts the masked ones, alignment loss against the same live encoder on the masked
+# patches, block-wise mask of exactly half the patches.
 # Its peer, mmpretrain's own MAE on the same encoder, data and budget:
 # mae_vit-t_small-scale_fmnist.py.
 #
@@ -14,6 +14,14 @@
 #   DALL-E tokens: the DALL-E tokenizer's weights are a download this benchmark cannot
 #   make offline, and a tokenizer trained for 112 px photographs would see 16 px
 #   upscaled Fashion-MNIST images. Pixel targets also match the MAE peer's.
+# - Alignment weight lambda 0.2 (paper: 2). The paper balances the alignment MSE
+#   against a cross-entropy over 8,192 tokens (ln 8192 = 9 at the start); the
+#   per-patch-normalised pixel MSE here starts at 1 and settles near 0.6, so lambda 2
+#   makes the alignment term, which can be lowered by making the encoder's outputs
+#   alike, outweigh the reconstruction. Measured at this budget (k-NN monitor: bank
+#   the first 10,000 train/ images, all val/ queries): lambda 2 63.8, 0.2 70.9,
+#   0 70.1 (the benchmark's random ViT-T: 55.4); lambda 2 with random 75% masking
+#   instead of blocks: 62.3.
 # - Mask: 32 of the 8 x 8 patches (the paper's 50%), blocks of >= 4 patches (paper:
 #   16 of 196, the same ~8% of the grid).
 # - Regressor and decoder of 2 blocks each (paper: 4 and 4 for 12 encoder blocks): at
@@ -51,7 +59,7 @@ model = dict(
         drop_path_rate=0.),
     neck=dict(num_patches_side=8, embed_dims=128, num_heads=4, out_channels=4 * 4 * 3,
               regressor_depth=2, decoder_depth=2, drop_path_rate=0.),
-    head=dict(target='pixels'),
+    head=dict(target='pixels', align_weight=0.2),
     target_generator=None)
 
 train_pipeline = [
