@@ -52,6 +52,9 @@ def test_config_builds_its_model(path):
         return
     # the small-scale configs add the monitors (tests/test_configs/test_monitor_configs.py)
     assert {h.type for h in cfg.custom_hooks} - MONITORS == HOOKS
+    # the model's own temperature is the one the hook starts from (the first step's)
+    temperature, = [h for h in cfg.custom_hooks if h.type == 'TeacherTempWarmupHook']
+    assert cfg.model.teacher_temp == temperature.start
     assert schedulers['weight_decay'].end == cfg.train_cfg.max_epochs
 
 
