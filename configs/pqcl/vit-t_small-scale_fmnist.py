@@ -23,13 +23,14 @@
 #   collapse. Without BN the student's class-token k-NN fell from 52.6 (random init)
 #   to 38-42 within 40 iterations and the teacher reached 0.94 ln K by iteration 100;
 #   the same held with the paper's 0.996 teacher EMA and lr 5e-4 (40-42), with the
-#   DINO-only control (42-48) and with temperature 0.02 alone (42). BN removes the
-#   component the class tokens share, so the teacher's outputs differ between images;
-#   0.02 sharpens them against the centring. Measured with the k-NN monitor every 2
-#   epochs (bank the first 5,000 train/ images, 3,000 val/ queries): BN + 0.02
-#   58.8, 71.9, 68.7, 70.2, 70.0 at iterations 40-200; BN + 0.04 55.8 -> 65.4;
-#   BN + 0.02 + norm_last_layer 60.0 -> 68.5. The teacher still drifts towards uniform
-#   late in the run (0.93 -> 0.98 ln K over iterations 80-200), where k-NN stops rising.
+#   DINO-only control (42-48) and with that control at temperature 0.02 (42). BN
+#   removes the component the class tokens share, so the teacher's outputs differ
+#   between images; 0.02 sharpens them against the centring. Measured with the k-NN
+#   monitor every 2 epochs (bank the first 5,000 train/ images, 3,000 val/ queries):
+#   BN + 0.02 58.8, 71.9, 68.7, 70.2, 70.0 at iterations 40-200; BN + 0.04
+#   55.8 -> 65.4; BN + 0.02 + norm_last_layer 60.0 -> 69.8. The teacher still drifts
+#   towards uniform late in the run (0.93 -> 0.98 ln K over iterations 80-200), where
+#   k-NN stops rising.
 # - k-NN monitor once, at the end, with the first 10,000 images of train/ as its bank
 #   (class-balanced within 6 %): the full 60,000-image bank would cost more than 10 %
 #   of the run. Score the final encoder with configs/pqcl/benchmarks/vit-t_knn-fmnist.py.
