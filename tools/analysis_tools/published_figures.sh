@@ -4,7 +4,7 @@
 # `load.disturbed` is true is not publishable: re-run on a quiet machine).
 #   bash tools/analysis_tools/published_figures.sh [OUT [NAME ...]]
 # OUT defaults to work_dirs/figures; NAMEs (e.g. cim_vit-b demo_cae) re-run only those
-# figures. Needs the demo data (`make data`; small_scale_vit-t: `make fashion-mnist`).
+# figures. Needs the demo data (`make data`; small_scale_*: `make fashion-mnist`).
 # PYTHON defaults to .venv/bin/python.
 set -euo pipefail
 OUT=${1:-work_dirs/figures}
@@ -60,10 +60,14 @@ done
 run scaling_2x8 env OMP_NUM_THREADS=1 $PY -m torch.distributed.run --nproc_per_node 2 \
     $BENCH configs/cae/vit-t_demo.py --launcher pytorch --device cpu --batch-size 8 \
     --iters 5 --warmup 2 --data-samples 2 --out "$OUT/scaling_2x8.json" --cfg-options $DATA
-# small-scale ViT-T configs side by side: the step times behind their budgets
+# small-scale configs side by side (ViT-T rows, ResNet-18 rows): the step times behind
+# their budgets
 # (model_zoo.md, "Small-scale reproduction"; needs `make fashion-mnist`)
 run small_scale_vit-t $PY $BENCH configs/cae/mae_vit-t_small-scale_fmnist.py \
     configs/cae/vit-t_small-scale_fmnist.py configs/cim/vit-t_small-scale_fmnist.py \
     configs/pqcl/mocov3_vit-t_small-scale_fmnist.py configs/pqcl/vit-t_small-scale_fmnist.py \
     --device cpu --iters 8 --warmup 2 --repeats 2 --data-samples 64 --out "$OUT/small_scale_vit-t.json"
+run small_scale_r18 $PY $BENCH configs/resim/mocov2_r18_small-scale_fmnist.py \
+    configs/resim/r18_small-scale_fmnist.py configs/resim/mmpretrain-mocov2_r18_small-scale_fmnist.py \
+    --device cpu --iters 8 --warmup 2 --repeats 2 --data-samples 64 --out "$OUT/small_scale_r18.json"
 echo "reports in $OUT" >&2
