@@ -17,9 +17,10 @@
 #   Warm-up 1 of 5 epochs (paper: 40 of 300).
 # - fp32 (mmpretrain's config: fp16 AMP): CPU training.
 # - Budget: 450 iterations = 5 epochs of the first 5,760 pre-training images
-#   (train_dataloader.dataset.indices) at batch 64: 0.8 s per step on 2 quiet cores
-#   (tools/analysis_tools/benchmark.py --device cpu, per-step own CPU time / 2,
-#   measured on the shared machine), i.e. about 360 s. The k-NN monitor
+#   (train_dataloader.dataset.indices) at batch 64, first aimed at about 360 s from a
+#   step time estimated on a loaded machine. On a quiet one: 0.232 s per step, i.e.
+#   104 s of training (tools/analysis_tools/published_figures.sh OUT
+#   small_scale_vit-t: the harness, 2 threads, side by side). The k-NN monitor
 #   (interval 5 epochs) runs once, after the last epoch.
 _base_ = [
     'mmpretrain::_base_/models/mae_vit-base-p16.py',

@@ -19,9 +19,10 @@
 #   down to batch 64, a few hundred steps would barely move the weights.
 #   Warm-up 1 of 5 epochs (paper: 40 of 300).
 # - Budget: 150 iterations = 5 epochs of the first 1,920 pre-training images
-#   (train_dataloader.dataset.indices) at batch 64: 2.4 s per step on 2 quiet cores
-#   (tools/analysis_tools/benchmark.py --device cpu, per-step own CPU time / 2,
-#   measured on the shared machine), i.e. about 360 s. The k-NN monitor
+#   (train_dataloader.dataset.indices) at batch 64, first aimed at about 360 s from a
+#   step time estimated on a loaded machine. On a quiet one: 0.871 s per step, i.e.
+#   131 s of training (MAE peer: 104 s) (tools/analysis_tools/published_figures.sh OUT
+#   small_scale_vit-t: the harness, 2 threads, side by side). The k-NN monitor
 #   (interval 5 epochs) runs once, after the last epoch.
 _base_ = [
     '../_base_/models/cim_vit-base-p16.py',
