@@ -1,8 +1,8 @@
 """Small-scale benchmark: pre-train each method, extract its encoder, score it.
 
     python tools/benchmarks/small_scale.py [--methods ROW ...] [--data-root data/fashion_mnist]
-        [--work-dir work_dirs/small_scale] [--bank-size 10000] [--epochs N] [--resume]
-        [--quick]
+        [--work-dir work_dirs/small_scale] [--bank-size 10000] [--monitor-size 2000]
+        [--epochs N] [--seed N] [--resume] [--quick]
 
 For every selected row of :data:`METHODS` (issue 13; default: CIM, CAE, MAE, PQCL,
 MoCo v3, ReSim, MoCo v2 ours, MoCo v2 mmpretrain, and the baselines) it runs, each as a
@@ -10,7 +10,10 @@ subprocess through the real entry points:
 
 1. ``tools/train.py CONFIG --work-dir WORK_DIR/<row>``: the config sets the budget;
    ``--data-root`` points its pre-training split (``pretrain/``) and its k-NN monitor
-   (``train/`` and ``val/``) at any ImageNet-style labelled folder;
+   at any ImageNet-style labelled folder. The monitor runs after every epoch, for the
+   accuracy-against-epoch curve, on class-balanced subsets of ``--monitor-size``
+   images of ``train/`` (bank) and of ``val/`` (queries): smaller than the final
+   evaluation's, so that the curve costs less than the training;
 2. ``tools/model_converters/extract_backbone.py`` on the final checkpoint;
 3. ``tools/analysis_tools/knn_eval.py`` with the encoder family's evaluation config:
    weighted k-NN (k 20, T 0.07) and a linear probe on the frozen features, with a
@@ -21,10 +24,10 @@ subprocess through the real entry points:
 The baselines score each encoder family at random initialisation and the raw pixels
 with the same evaluation. Results go to ``WORK_DIR/small_scale.json`` (per row: config,
 iterations, pre-training wall and CPU time and the load average at its end, k-NN and
-linear-probe top-1, the k-NN monitor's accuracy per epoch), a plot
-``WORK_DIR/small_scale.png`` and a markdown table on stdout. ``--resume`` keeps the
+linear-probe top-1, the k-NN monitor's accuracy after each epoch), a plot
+``WORK_DIR/small_scale.{png,svg}`` and a markdown table on stdout. ``--resume`` keeps the
 rows already in the JSON. ``--quick`` checks the plumbing with tiny budgets (two epochs
-of a few images, the k-NN monitor every epoch, a small bank); its numbers mean nothing.
+of a few images, small banks); its numbers mean nothing.
 """
 import argparse
 import glob
@@ -79,7 +82,7 @@ METHODS = {row.name: row for row in (
 )}
 CONTROLS = ('iBOT', 'DINO')
 DEFAULT_METHODS = [name for name in METHODS if name not in CONTROLS]
-QUICK = dict(epochs=2, images=16, batch_size=8, monitor_images=32, bank_size=20, queries=20,
+QUICK = dict(epochs=2, images=16, batch_size=8, monitor_size=30, bank_size=20, queries=20,
              precise_bn=2)
 
 
@@ -94,8 +97,14 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='JSON (default: WORK_DIR/small_scale.json)')
     parser.add_argument('--bank-size', type=int, default=10000,
                         help='class-balanced k-NN bank / linear-probe training images')
+    parser.add_argument('--monitor-size', type=int, default=2000,
+                        help="class-balanced bank and query images of the per-epoch "
+                        "k-NN monitor")
     parser.add_argument('--epochs', type=int,
                         help="tools/train.py --epochs N (default: each config's own)")
+    parser.add_argument('--seed', type=int,
+                        help="pre-training seed (default: each config's own, 0), to "
+                        'measure the spread between runs')
     parser.add_argument('--resume', action='store_true',
                         help='keep the rows already in the output JSON')
     parser.add_argument('--quick', action='store_true',
@@ -105,6 +114,7 @@ def parse_args(argv=None):
     args.out = osp.abspath(args.out or osp.join(args.work_dir, 'small_scale.json'))
     if args.quick:
         args.epochs, args.bank_size = QUICK['epochs'], min(args.bank_size, QUICK['bank_size'])
+        args.monitor_size = min(args.monitor_size, QUICK['monitor_size'])
     return args
 
 
@@ -157,14 +167,17 @@ def balanced(samples: List[tuple], size: int) -> List[tuple]:
     return chosen
 
 
-def write_lists(data_root: str, bank_size: int, out_dir: str) -> Dict[str, str]:
-    """Annotation files (``<class>/<file> <label>`` lines) of ``train/`` (all: the k-NN
-    monitor's bank), the class-balanced ``bank`` of ``bank_size`` images of ``train/``
-    (the final evaluation's) and ``val/`` (all: the queries), in ``out_dir``. Lists
-    let mmpretrain's ``ImageNet`` dataset read a folder of any number of classes."""
-    splits = dict(train=labelled_list(data_root, 'train'),
-                  val=labelled_list(data_root, 'val'))
-    splits['bank'] = balanced(splits['train'], bank_size)
+def write_lists(data_root: str, bank_size: int, monitor_size: int,
+                out_dir: str) -> Dict[str, str]:
+    """Annotation files (``<class>/<file> <label>`` lines) in ``out_dir``: the
+    class-balanced ``bank`` of ``bank_size`` images of ``train/`` and all of ``val``
+    (the final evaluation's bank and queries), and class-balanced subsets of
+    ``monitor_size`` images of each (``monitor_bank``, ``monitor_queries``). Lists let
+    mmpretrain's ``ImageNet`` dataset read a folder of any number of classes."""
+    train = labelled_list(data_root, 'train')
+    splits = dict(val=labelled_list(data_root, 'val'), bank=balanced(train, bank_size),
+                  monitor_bank=balanced(train, monitor_size))
+    splits['monitor_queries'] = balanced(splits['val'], monitor_size)
     paths = {}
     for name, samples in splits.items():
         paths[name] = osp.join(out_dir, f'{name}.txt')
@@ -174,30 +187,31 @@ def write_lists(data_root: str, bank_size: int, out_dir: str) -> Dict[str, str]:
 
 
 def train_options(config: str, args) -> List[str]:
-    """``--cfg-options`` pointing a pre-training config's data and k-NN monitors
-    (bank: all of ``train/``; queries: ``val/``) at ``--data-root``, plus the tiny
-    budgets of ``--quick``."""
+    """``--cfg-options`` pointing a pre-training config's data and k-NN monitors at
+    ``--data-root`` (the monitor lists of :func:`write_lists`, every epoch), plus the
+    tiny budgets of ``--quick``."""
     from mmengine.config import Config
 
     cfg = Config.fromfile(osp.join(ROOT, config), import_custom_modules=False)
     options = [f'train_dataloader.dataset.data_root={args.data_root}']
+    if args.seed is not None:
+        options.append(f'randomness.seed={args.seed}')
     if args.quick:
         options += [f'train_dataloader.dataset.indices={QUICK["images"]}',
                     f'train_dataloader.batch_size={QUICK["batch_size"]}',
                     'train_dataloader.num_workers=0',
                     'train_dataloader.persistent_workers=False',
                     'default_hooks.logger.interval=1']
-    lists = dict(bank_dataloader=args.lists['train'], query_dataloader=args.lists['val'])
+    lists = dict(bank_dataloader=args.lists['monitor_bank'],
+                 query_dataloader=args.lists['monitor_queries'])
     for i, hook in enumerate(cfg.get('custom_hooks', [])):
         if hook.get('type') != 'KNNMonitorHook':
             continue
-        if args.quick:
-            options.append(f'custom_hooks.{i}.interval=1')
+        options.append(f'custom_hooks.{i}.interval=1')
         for loader, ann_file in lists.items():
             prefix = f'custom_hooks.{i}.{loader}.dataset'
-            options += [f'{prefix}.data_root={args.data_root}', f'{prefix}.ann_file={ann_file}']
-            if args.quick:
-                options.append(f'{prefix}.indices={QUICK["monitor_images"]}')
+            options += [f'{prefix}.data_root={args.data_root}', f'{prefix}.ann_file={ann_file}',
+                        f'{prefix}.indices=None']
     return options
 
 
@@ -312,25 +326,26 @@ def markdown_table(rows: Dict[str, dict]) -> str:
 
 def plot(rows: Dict[str, dict], path: str) -> None:
     """k-NN monitor accuracy against epoch, one line per method; baselines (final
-    evaluation) as horizontal lines."""
+    evaluation) as horizontal lines. Written as ``path`` + ``.png`` and ``.svg``."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for name, r in rows.items():
-        if r.get('knn_monitor'):
-            epochs, accuracy = zip(*r['knn_monitor'])
-            ax.plot(epochs, accuracy, marker='o', label=name)
-        elif r.get('baseline'):
-            ax.axhline(r['knn_top1'], linestyle='--' if r['baseline'] == 'random' else ':',
-                       color='grey' if r['family'] == 'ViT-T' else 'black', label=name)
-    ax.set_xlabel('epoch')
-    ax.set_ylabel('k-NN top-1 (%)')
-    ax.set_title('k-NN monitor during pre-training (k 20, T 0.07)')
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    with plt.rc_context({'svg.fonttype': 'none'}):  # text stays text in the SVG
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for name, r in rows.items():
+            if r.get('knn_monitor'):
+                epochs, accuracy = zip(*r['knn_monitor'])
+                ax.plot(epochs, accuracy, marker='o', label=name)
+            elif r.get('baseline'):
+                ax.axhline(r['knn_top1'], linestyle='--' if r['baseline'] == 'random' else ':',
+                           color='grey' if r['family'] == 'ViT-T' else 'black', label=name)
+        ax.set_xlabel('epoch')
+        ax.set_ylabel('k-NN top-1 (%)')
+        ax.set_title('k-NN monitor during pre-training (k 20, T 0.07)')
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        for ext in ('png', 'svg'):
+            fig.savefig(f'{path}.{ext}', dpi=120)
     plt.close(fig)
 
 
@@ -343,8 +358,10 @@ def main(argv=None):
         with open(args.out) as f:
             results = json.load(f)
     os.makedirs(args.work_dir, exist_ok=True)
-    args.lists = write_lists(args.data_root, args.bank_size, args.work_dir)
-    results['protocol'] = dict(data_root=args.data_root, bank_size=args.bank_size, k=20,
+    args.lists = write_lists(args.data_root, args.bank_size, args.monitor_size,
+                             args.work_dir)
+    results['protocol'] = dict(data_root=args.data_root, bank_size=args.bank_size,
+                               monitor_size=args.monitor_size, seed=args.seed, k=20,
                                temperature=0.07, linear_probe='knn_eval.py --linear-probe',
                                quick=args.quick)
     for row in rows:
@@ -355,7 +372,7 @@ def main(argv=None):
               flush=True)
         results['rows'][row.name] = run_row(row, args)
         save_json(results, args.out)
-    plot(results['rows'], osp.splitext(args.out)[0] + '.png')
+    plot(results['rows'], osp.splitext(args.out)[0])
     print(markdown_table(results['rows']))
 
 

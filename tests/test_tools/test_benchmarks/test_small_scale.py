@@ -43,15 +43,49 @@ def face_folder(tmp_path_factory):
 
 
 def test_lists_read_class_folders_and_balance_the_bank(face_folder, tmp_path):
-    lists = small_scale.write_lists(str(face_folder), 7, str(tmp_path))
+    lists = small_scale.write_lists(str(face_folder), 7, 5, str(tmp_path))
     read = {name: [line.split() for line in open(path).read().splitlines()]
             for name, path in lists.items()}
-    assert len(read['train']) == 40 and len(read['val']) == 20
+    assert set(read) == {'val', 'bank', 'monitor_bank', 'monitor_queries'}
+    assert len(read['val']) == 20
     assert {label for path, label in read['val'] if path.startswith('face/')} == {'0'}
     assert {label for path, label in read['val'] if path.startswith('nonface/')} == {'1'}
     # 7 images: 4 of class 0 (the remainder goes to the lowest label), 3 of class 1
     assert [label for _, label in read['bank']] == ['0'] * 4 + ['1'] * 3
     assert all(osp.isfile(face_folder / 'train' / path) for path, _ in read['bank'])
+    # the per-epoch monitor's subsets: 5 images each, 3 + 2, from train/ and val/
+    for name, split in (('monitor_bank', 'train'), ('monitor_queries', 'val')):
+        assert [label for _, label in read[name]] == ['0'] * 3 + ['1'] * 2
+        assert all(osp.isfile(face_folder / split / path) for path, _ in read[name])
+
+
+def test_train_options_point_the_monitor_at_its_lists_every_epoch(face_folder, tmp_path):
+    """The options, applied as tools/train.py does (mmengine's DictAction parsing),
+    give every k-NN monitor the per-epoch interval, the monitor lists (no index
+    subset left from the config) and the seed."""
+    import argparse
+
+    from mmengine.config import Config, DictAction
+
+    lists = small_scale.write_lists(str(face_folder), 7, 5, str(tmp_path))
+    args = argparse.Namespace(data_root=str(face_folder), quick=False, seed=3, lists=lists)
+    config = 'configs/cae/vit-t_small-scale_fmnist.py'
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    options = parser.parse_args(
+        ['--cfg-options'] + small_scale.train_options(config, args)).cfg_options
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    assert cfg.custom_hooks[0].interval == cfg.train_cfg.max_epochs  # once, at the end
+    cfg.merge_from_dict(options)
+    monitor = cfg.custom_hooks[0]
+    assert monitor.type == 'KNNMonitorHook' and monitor.interval == 1
+    for loader, name in (('bank_dataloader', 'monitor_bank'),
+                         ('query_dataloader', 'monitor_queries')):
+        dataset = monitor[loader].dataset
+        assert dataset.ann_file == lists[name] and dataset.indices is None
+        assert dataset.data_root == str(face_folder)
+    assert cfg.train_dataloader.dataset.data_root == str(face_folder)
+    assert cfg.randomness.seed == 3
 
 
 def test_missing_config_is_named():
@@ -156,6 +190,7 @@ def test_quick_run_end_to_end(face_folder, tmp_path):
     assert results['rows']['raw-pixels']['knn_top1'] == pytest.approx(
         _raw_pixel_knn(face_folder, lists), abs=1e-4)
     assert (work_dir / 'small_scale.png').read_bytes()[:4] == b'\x89PNG'
+    assert '<svg' in (work_dir / 'small_scale.svg').read_text()
     assert '| PQCL | ViT-T | `configs/pqcl/vit-t_small-scale_fmnist.py` | 4 |' in result.stdout
 
     resumed = subprocess.run(command + ['--resume'], cwd=ROOT, capture_output=True,
