@@ -88,6 +88,23 @@ def test_train_options_point_the_monitor_at_its_lists_every_epoch(face_folder, t
     assert cfg.randomness.seed == 3
 
 
+def test_monitor_scoring_of_a_baseline_uses_the_monitor_lists_without_a_probe(tmp_path):
+    import argparse
+
+    lists = {name: str(tmp_path / f'{name}.txt')
+             for name in ('bank', 'val', 'monitor_bank', 'monitor_queries')}
+    args = argparse.Namespace(data_root='DATA', quick=False, lists=lists)
+    row = small_scale.METHODS['random-ResNet-18']
+    final = small_scale.eval_command(row, args)
+    monitor = small_scale.eval_command(row, args, monitor=True)
+    assert '--linear-probe' in final and '--linear-probe' not in monitor
+    assert '--random-init' in monitor and monitor[1] == small_scale.R18_EVAL
+    assert f'train_dataloader.dataset.ann_file={lists["monitor_bank"]}' in monitor
+    assert f'val_dataloader.dataset.ann_file={lists["monitor_queries"]}' in monitor
+    assert f'train_dataloader.dataset.ann_file={lists["bank"]}' in final
+    assert f'val_dataloader.dataset.ann_file={lists["val"]}' in final
+
+
 def test_missing_config_is_named():
     row = small_scale.Row('nothing', 'ViT-T', 'configs/nothing/vit-t_nothing.py')
     with pytest.raises(SystemExit, match='configs/nothing/vit-t_nothing.py'):
@@ -135,9 +152,9 @@ def test_extracted_encoder_loads_strictly_into_its_evaluation_model(name):
     assert features.shape == (2, 128 if row.family == 'ViT-T' else 512)
 
 
-def _raw_pixel_knn(folder, lists):
+def _raw_pixel_knn(folder, bank_list, query_list):
     """k-NN top-1 of the flattened, normalised query pixels against the bank's,
-    computed here from the image files and the bank list."""
+    computed here from the image files and the lists."""
     from mmssl_ext.evaluation import knn_scores, topk_accuracy
 
     mean = torch.tensor([123.675, 116.28, 103.53])
@@ -152,8 +169,8 @@ def _raw_pixel_knn(folder, lists):
             labels.append(int(label))
         return torch.stack(features), torch.tensor(labels)
 
-    bank, bank_labels = load('train', lists['bank'])
-    queries, query_labels = load('val', lists['val'])
+    bank, bank_labels = load('train', bank_list)
+    queries, query_labels = load('val', query_list)
     scores = knn_scores(bank, bank_labels, queries, 2, k=20, temperature=0.07)
     return topk_accuracy(scores, query_labels, (1, ))['top1']
 
@@ -186,9 +203,17 @@ def test_quick_run_end_to_end(face_folder, tmp_path):
         assert [epoch for epoch, _ in row['knn_monitor']] == [1.0, 2.0]
         assert osp.isfile(row['backbone']) and row['pretrain_cpu_s'] > 0
     assert 'precise BN: 20 BatchNorm layers' in (work_dir / 'MoCo-v2' / 'eval.log').read_text()
-    lists = {name: str(work_dir / f'{name}.txt') for name in ('bank', 'val')}
-    assert results['rows']['raw-pixels']['knn_top1'] == pytest.approx(
-        _raw_pixel_knn(face_folder, lists), abs=1e-4)
+    lists = {name: str(work_dir / f'{name}.txt')
+             for name in ('bank', 'val', 'monitor_bank', 'monitor_queries')}
+    pixels = results['rows']['raw-pixels']
+    assert pixels['knn_top1'] == pytest.approx(
+        _raw_pixel_knn(face_folder, lists['bank'], lists['val']), abs=1e-4)
+    # the plot's baseline: the same scoring on the monitor's lists (30 bank images)
+    assert len(open(lists['monitor_bank']).read().splitlines()) == 30
+    assert pixels['monitor_knn_top1'] == pytest.approx(
+        _raw_pixel_knn(face_folder, lists['monitor_bank'], lists['monitor_queries']),
+        abs=1e-4)
+    assert 'monitor_knn_top1' in results['rows']['random-ViT-T']
     assert (work_dir / 'small_scale.png').read_bytes()[:4] == b'\x89PNG'
     assert '<svg' in (work_dir / 'small_scale.svg').read_text()
     assert '| PQCL | ViT-T | `configs/pqcl/vit-t_small-scale_fmnist.py` | 4 |' in result.stdout
