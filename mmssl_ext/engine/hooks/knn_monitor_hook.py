@@ -78,9 +78,14 @@ class KNNMonitorHook(Hook):
         return features, labels
 
     def evaluate(self, runner) -> dict:
-        """Score the query split against the bank; log and return the accuracies."""
-        bank, bank_labels = self.extract(runner, self.bank_loader)
-        query, query_labels = self.extract(runner, self.query_loader)
+        """Score the query split against the bank; log and return the accuracies.
+
+        Runs on a fork of the CPU random stream (a dataloader iterator draws its base
+        seed from it), so switching the monitor on does not change the masks and crops
+        of the training that follows."""
+        with torch.random.fork_rng(devices=[]):
+            bank, bank_labels = self.extract(runner, self.bank_loader)
+            query, query_labels = self.extract(runner, self.query_loader)
         num_classes = int(max(bank_labels.max(), query_labels.max())) + 1
         scores = knn_scores(bank, bank_labels, query, num_classes, min(self.k, len(bank)),
                             self.temperature)

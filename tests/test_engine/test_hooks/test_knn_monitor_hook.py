@@ -72,6 +72,15 @@ def test_logged_knn_accuracy_equals_direct_knn(tmp_path, demo_data_root):
     # and the visualizer backend received it
     scalars = open(next(tmp_path.glob('*/vis_data/scalars.json'))).read()
     assert 'knn/top1' in scalars
+    # a monitor pass leaves the training's random stream where it was (iterating a
+    # dataloader draws a seed from it)
+    state = torch.get_rng_state()
+    for _ in hook.bank_loader:
+        pass
+    assert not torch.equal(torch.get_rng_state(), state)  # what the fork protects
+    state = torch.get_rng_state()
+    hook.evaluate(runner)
+    assert torch.equal(torch.get_rng_state(), state)
 
 
 def test_bad_parameters_fail_at_build():
