@@ -23,7 +23,11 @@ class PQCL(MomentumSelfSupervisor):
     (iBOT), plus the query tokens of every query crop placed in that view (mask token +
     relative sin-cos position, no pixels). Teacher: an EMA copy of backbone and heads,
     run without masks on the G global views and on the query crops' pixels, in eval
-    mode (no drop path). All tokens go through DINO / iBOT projection heads
+    mode (no drop path), except that BatchNorm layers of its heads (``use_bn``)
+    normalise with the statistics of the current batch, as DINO's teacher (which runs
+    in train mode) does: running statistics would let the teacher's outputs drift
+    towards the same vector for every image, which centring turns into uniform
+    targets. All tokens go through DINO / iBOT projection heads
     (``heads``: ``head``, shared by default; ``patch_head`` / ``query_head`` make
     separate ones); the EMA teacher copies are ``teacher_backbone`` / ``teacher_heads``.
 
@@ -96,10 +100,14 @@ class PQCL(MomentumSelfSupervisor):
         self.add_momentum_target('teacher_heads', 'heads')
 
     def train(self, mode: bool = True) -> 'PQCL':
-        """Set the mode; the teacher always runs in eval mode (no drop path)."""
+        """Set the mode; the teacher always runs in eval mode (no drop path), its heads'
+        BatchNorm layers in the student's mode (batch statistics while training)."""
         super().train(mode)
         self.teacher_backbone.train(False)
         self.teacher_heads.train(False)
+        for module in self.teacher_heads.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.train(mode)
         return self
 
     def project(self, heads: nn.ModuleDict, tokens: torch.Tensor,

@@ -95,6 +95,27 @@ def test_teacher_eval_mode_disables_drop_path():
     copy.deepcopy(model)  # parametrized heads deep-copy
 
 
+def test_teacher_head_batchnorm_uses_batch_statistics_while_training():
+    """As DINO's teacher: with ``use_bn`` the teacher head normalises with the current
+    batch's statistics while training, so adding one vector to every token of the
+    batch changes nothing; with running statistics (eval) it does. The teacher's
+    backbone stays in eval mode (no drop path)."""
+    model = _model(head=dict(HEAD, use_bn=True))
+    teacher_head = model.teacher_heads.module['cls']
+    tokens = torch.randn(8, 48)
+    shifted = tokens + 3 * torch.randn(1, 48)
+    model.train()
+    assert not model.teacher_backbone.module.training
+    assert all(m.training for m in teacher_head.modules()
+               if isinstance(m, torch.nn.BatchNorm1d))
+    with torch.no_grad():
+        assert torch.allclose(teacher_head(tokens), teacher_head(shifted), atol=1e-5)
+    model.eval()
+    assert not any(m.training for m in model.modules())
+    with torch.no_grad():
+        assert not torch.allclose(teacher_head(tokens), teacher_head(shifted), atol=1e-2)
+
+
 def test_zero_query_weight_switches_the_query_stream_off():
     """iBOT alone: no query tokens, no query loss or centre update, and the same
     class / masked-patch losses as with queries (queries never change global tokens)."""
