@@ -42,7 +42,7 @@
 #   quiet threads: tools/analysis_tools/benchmark.py --device cpu --repeats 2, the two
 #   configs side by side, undisturbed). The k-NN monitor runs once, after the last
 #   epoch.
-# Against its peer: at equal compute CAE trails MAE (seed means 71.76 vs 75.03,
+# Against its peer: at equal compute CAE trails MAE (seed means 71.76 vs 74.25,
 # model_zoo.md), but not per step. MAE run for CAE's 294 iterations (6 epochs of 3,136
 # images) scores 68.59 / 71.63 k-NN (seeds 1 / 2; test split, the benchmark's scoring)
 # against CAE's 70.60 / 71.31. A CAE step costs 1.5x an MAE step: its encoder sees half
