@@ -2,7 +2,7 @@
 
     python tools/benchmarks/small_scale.py [--methods ROW ...] [--data-root data/fashion_mnist]
         [--work-dir work_dirs/small_scale] [--bank-size 10000] [--monitor-size 2000]
-        [--epochs N] [--seed N] [--resume] [--quick]
+        [--epochs N] [--seeds N [N ...]] [--resume] [--quick]
 
 For every selected row of :data:`METHODS` (issue 13; default: CIM, CAE, MAE, PQCL,
 MoCo v3, ReSim, MoCo v2 ours, MoCo v2 mmpretrain, and the baselines) it runs, each as a
@@ -25,9 +25,15 @@ The baselines score each encoder family at random initialisation and the raw pix
 with the same evaluation. Results go to ``WORK_DIR/small_scale.json`` (per row: config,
 iterations, pre-training wall and CPU time and the load average at its end, k-NN and
 linear-probe top-1, the k-NN monitor's accuracy after each epoch), a plot
-``WORK_DIR/small_scale.{png,svg}`` and a markdown table on stdout. ``--resume`` keeps the
-rows already in the JSON. ``--quick`` checks the plumbing with tiny budgets (two epochs
-of a few images, small banks); its numbers mean nothing.
+``WORK_DIR/small_scale.{png,svg}``, a markdown table and issue 13's checks on stdout
+(:func:`checks`: each algorithm against random init + 5 points and its peers - 1 point,
+ReSim against its own MoCo v2 setting). ``--seeds 0 1 2`` pre-trains every row once per
+seed (``WORK_DIR/<row>/seed<N>``) and scores each run; the row's accuracies, the table
+and the checks are then the means over the seeds, each run kept in the row's ``runs``.
+One run per row is not enough for a 1-point check: the spread between seeds reaches
+3.5 points here. ``--resume`` keeps the rows already in the JSON. ``--quick`` checks the
+plumbing with tiny budgets (two epochs of a few images, small banks); its numbers mean
+nothing.
 """
 import argparse
 import glob
@@ -35,6 +41,7 @@ import json
 import os
 import os.path as osp
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -102,9 +109,10 @@ def parse_args(argv=None):
                         "k-NN monitor")
     parser.add_argument('--epochs', type=int,
                         help="tools/train.py --epochs N (default: each config's own)")
-    parser.add_argument('--seed', type=int,
-                        help="pre-training seed (default: each config's own, 0), to "
-                        'measure the spread between runs')
+    parser.add_argument('--seeds', type=int, nargs='+',
+                        help="pre-training seeds, one run of every row each; accuracies "
+                        "and checks are their means (default: one run, each config's "
+                        'own seed, 0)')
     parser.add_argument('--resume', action='store_true',
                         help='keep the rows already in the output JSON')
     parser.add_argument('--quick', action='store_true',
@@ -186,16 +194,16 @@ def write_lists(data_root: str, bank_size: int, monitor_size: int,
     return paths
 
 
-def train_options(config: str, args) -> List[str]:
+def train_options(config: str, args, seed: Optional[int] = None) -> List[str]:
     """``--cfg-options`` pointing a pre-training config's data and k-NN monitors at
-    ``--data-root`` (the monitor lists of :func:`write_lists`, every epoch), plus the
-    tiny budgets of ``--quick``."""
+    ``--data-root`` (the monitor lists of :func:`write_lists`, every epoch), the
+    pre-training ``seed`` (None: the config's own) and the tiny budgets of ``--quick``."""
     from mmengine.config import Config
 
     cfg = Config.fromfile(osp.join(ROOT, config), import_custom_modules=False)
     options = [f'train_dataloader.dataset.data_root={args.data_root}']
-    if args.seed is not None:
-        options.append(f'randomness.seed={args.seed}')
+    if seed is not None:
+        options.append(f'randomness.seed={seed}')
     if args.quick:
         options += [f'train_dataloader.dataset.indices={QUICK["images"]}',
                     f'train_dataloader.batch_size={QUICK["batch_size"]}',
@@ -259,14 +267,13 @@ def monitor_curve(records: List[dict], max_epochs: int) -> tuple:
     return iterations, curve
 
 
-def pretrain(row: Row, args) -> dict:
-    """Pre-train, extract and record; returns the row's pre-training fields and the
-    extracted backbone's path."""
-    work_dir = osp.join(args.work_dir, row.name)
+def pretrain(row: Row, args, work_dir: str, seed: Optional[int] = None) -> dict:
+    """Pre-train in ``work_dir`` with ``seed`` (None: the config's own), extract and
+    record; returns the run's pre-training fields and the extracted backbone's path."""
     os.makedirs(work_dir, exist_ok=True)
     command = ['tools/train.py', row.config, '--work-dir', work_dir]
     command += ['--epochs', str(args.epochs)] if args.epochs else []
-    command += ['--cfg-options'] + train_options(row.config, args)
+    command += ['--cfg-options'] + train_options(row.config, args, seed)
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = run(command, osp.join(work_dir, 'train.log'))
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -279,7 +286,7 @@ def pretrain(row: Row, args) -> dict:
     dumped = Config.fromfile(osp.join(work_dir, osp.basename(row.config)),
                              import_custom_modules=False)
     iterations, curve = monitor_curve(read_scalars(work_dir), dumped.train_cfg.max_epochs)
-    return dict(config=row.config, epochs=dumped.train_cfg.max_epochs,
+    return dict(config=row.config, seed=seed, epochs=dumped.train_cfg.max_epochs,
                 iterations=iterations, pretrain_wall_s=round(wall, 1),
                 pretrain_cpu_s=round(cpu_after.ru_utime + cpu_after.ru_stime
                                      - cpu_before.ru_utime - cpu_before.ru_stime, 1),
@@ -287,9 +294,8 @@ def pretrain(row: Row, args) -> dict:
                 backbone=backbone)
 
 
-def evaluate(row: Row, args, backbone: Optional[str] = None) -> dict:
-    """Score a backbone (or the row's baseline) with knn_eval.py."""
-    work_dir = osp.join(args.work_dir, row.name)
+def evaluate(row: Row, args, work_dir: str, backbone: Optional[str] = None) -> dict:
+    """Score a backbone (or the row's baseline) with knn_eval.py, logs in ``work_dir``."""
     os.makedirs(work_dir, exist_ok=True)
     out = osp.join(work_dir, 'eval.json')
     run(eval_command(row, args, backbone) + ['--out', out], osp.join(work_dir, 'eval.log'))
@@ -311,14 +317,78 @@ def monitor_baseline(row: Row, args) -> float:
         return json.load(f)['20-NN']['top1']
 
 
+#: Fields that are the same in every run of a row.
+SHARED_FIELDS = ('config', 'epochs', 'iterations', 'eval_config', 'bank_size', 'queries')
+
+
+def mean_of_runs(runs: List[dict]) -> dict:
+    """A row's fields from its runs (one per seed): a single run as it is; several as
+    their shared fields, the mean k-NN and linear top-1, the mean k-NN monitor curve
+    (empty when the runs' curves differ in epochs) and the runs under ``runs``."""
+    if len(runs) == 1:
+        return runs[0]
+    curves = [run['knn_monitor'] for run in runs]
+    epochs = [epoch for epoch, _ in curves[0]]
+    same_epochs = all([epoch for epoch, _ in curve] == epochs for curve in curves)
+    curve = [[epoch, statistics.fmean(curve[i][1] for curve in curves)]
+             for i, epoch in enumerate(epochs)] if same_epochs else []
+    return dict({key: runs[0][key] for key in SHARED_FIELDS},
+                knn_top1=statistics.fmean(run['knn_top1'] for run in runs),
+                linear_top1=statistics.fmean(run['linear_top1'] for run in runs),
+                knn_monitor=curve, runs=runs)
+
+
 def run_row(row: Row, args) -> dict:
-    """One row of the results."""
+    """One row of the results: a baseline scored once, a method pre-trained and scored
+    once per seed of ``--seeds``."""
     result = dict(family=row.family, baseline=row.baseline)
+    row_dir = osp.join(args.work_dir, row.name)
     if row.baseline:
-        result.update(evaluate(row, args))
+        result.update(evaluate(row, args, row_dir))
         return dict(result, monitor_knn_top1=monitor_baseline(row, args))
-    result.update(pretrain(row, args))
-    return dict(result, **evaluate(row, args, result['backbone']))
+    seeds = args.seeds or [None]
+    runs = []
+    for seed in seeds:
+        work_dir = row_dir if len(seeds) == 1 else osp.join(row_dir, f'seed{seed}')
+        run_result = pretrain(row, args, work_dir, seed)
+        runs.append(dict(run_result, **evaluate(row, args, work_dir, run_result['backbone'])))
+    return dict(result, **mean_of_runs(runs))
+
+
+#: Issue 13, item 3: (algorithm, its encoder at random init, the peers it must match).
+#: PQCL's peers: mmpretrain's MoCo v3 and, when that control row was run, iBOT alone
+#: (the paper's own baseline: PQCL without its query stream).
+CHECKS = (
+    ('CIM', 'random-ViT-T', ('MAE', )),
+    ('CAE', 'random-ViT-T', ('MAE', )),
+    ('PQCL', 'random-ViT-T', ('MoCo-v3', 'iBOT')),
+    ('ReSim', 'random-ResNet-18', ('MoCo-v2-mmpretrain', )),
+)
+RANDOM_INIT_MARGIN = 5.
+PEER_MARGIN = -1.
+
+
+def checks(rows: Dict[str, dict]) -> List[dict]:
+    """Issue 13's item 3 on the k-NN top-1 of the rows present: every algorithm at
+    least 5 points above its encoder at random init and at most 1 point below each
+    peer, and ReSim at least its own MoCo v2 setting. A check whose rows were not run
+    is left out."""
+    found = []
+
+    def check(name: str, other: str, margin: float) -> None:
+        if name not in rows or other not in rows:
+            return
+        knn, bound = rows[name]['knn_top1'], rows[other]['knn_top1'] + margin
+        sign = f' {"+-"[margin < 0]} {abs(margin):g}' if margin else ''
+        found.append(dict(check=f'{name} >= {other}{sign}', knn_top1=knn, bound=bound,
+                          margin=knn - bound, holds=knn >= bound))
+
+    for name, random_init, peers in CHECKS:
+        check(name, random_init, RANDOM_INIT_MARGIN)
+        for peer in peers:
+            check(name, peer, PEER_MARGIN)
+    check('ReSim', 'MoCo-v2', 0.)
+    return found
 
 
 def save_json(results: dict, path: str) -> None:
@@ -330,14 +400,27 @@ def save_json(results: dict, path: str) -> None:
 
 
 def markdown_table(rows: Dict[str, dict]) -> str:
-    """Results as a markdown table."""
+    """Results as a markdown table; a row of several runs shows their mean, then each
+    run's accuracy."""
     lines = ['| row | encoder | pre-training config | iterations | k-NN top-1 | '
              'linear top-1 |', '|---|---|---|---|---|---|']
+
+    def cell(r: dict, key: str) -> str:
+        runs = ' / '.join(f'{run[key]:.2f}' for run in r.get('runs', []))
+        return f'{r[key]:.2f}' + (f' ({runs})' if runs else '')
+
     for name, r in rows.items():
         config = f'`{r["config"]}`' if r.get('config') else f'({r["baseline"]})'
         lines.append(f'| {name} | {r["family"]} | {config} | {r.get("iterations", "-")} | '
-                     f'{r["knn_top1"]:.2f} | {r["linear_top1"]:.2f} |')
+                     f'{cell(r, "knn_top1")} | {cell(r, "linear_top1")} |')
     return '\n'.join(lines)
+
+
+def checks_text(found: List[dict]) -> str:
+    """The checks as a markdown list."""
+    return '\n'.join(f'- {c["check"]}: {c["knn_top1"]:.2f} vs {c["bound"]:.2f}, '
+                     f'{"holds" if c["holds"] else "misses"} ({c["margin"]:+.2f})'
+                     for c in found)
 
 
 def plot(rows: Dict[str, dict], path: str) -> None:
@@ -379,7 +462,7 @@ def main(argv=None):
     args.lists = write_lists(args.data_root, args.bank_size, args.monitor_size,
                              args.work_dir)
     results['protocol'] = dict(data_root=args.data_root, bank_size=args.bank_size,
-                               monitor_size=args.monitor_size, seed=args.seed, k=20,
+                               monitor_size=args.monitor_size, seeds=args.seeds, k=20,
                                temperature=0.07, linear_probe='knn_eval.py --linear-probe',
                                quick=args.quick)
     for row in rows:
@@ -390,8 +473,11 @@ def main(argv=None):
               flush=True)
         results['rows'][row.name] = run_row(row, args)
         save_json(results, args.out)
+    results['checks'] = checks(results['rows'])
+    save_json(results, args.out)
     plot(results['rows'], osp.splitext(args.out)[0])
     print(markdown_table(results['rows']))
+    print(f'\nIssue 13, item 3 (k-NN top-1):\n{checks_text(results["checks"])}')
 
 
 if __name__ == '__main__':
