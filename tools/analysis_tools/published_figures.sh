@@ -67,6 +67,11 @@ run small_scale_vit-t $PY $BENCH configs/cae/mae_vit-t_small-scale_fmnist.py \
     configs/cae/vit-t_small-scale_fmnist.py configs/cim/vit-t_small-scale_fmnist.py \
     configs/pqcl/mocov3_vit-t_small-scale_fmnist.py configs/pqcl/vit-t_small-scale_fmnist.py \
     --device cpu --iters 8 --warmup 2 --repeats 2 --data-samples 64 --out "$OUT/small_scale_vit-t.json"
+# PQCL's small-scale controls (iBOT alone, DINO alone) next to PQCL: their budgets
+run small_scale_pqcl_controls $PY $BENCH configs/pqcl/vit-t_small-scale_fmnist.py \
+    configs/pqcl/ibot_vit-t_small-scale_fmnist.py configs/pqcl/dino_vit-t_small-scale_fmnist.py \
+    --device cpu --iters 8 --warmup 2 --repeats 2 --data-samples 64 \
+    --out "$OUT/small_scale_pqcl_controls.json"
 run small_scale_r18 $PY $BENCH configs/resim/mocov2_r18_small-scale_fmnist.py \
     configs/resim/r18_small-scale_fmnist.py configs/resim/mmpretrain-mocov2_r18_small-scale_fmnist.py \
     --device cpu --iters 8 --warmup 2 --repeats 2 --data-samples 64 --out "$OUT/small_scale_r18.json"
