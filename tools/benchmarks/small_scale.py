@@ -327,14 +327,14 @@ def mean_of_runs(runs: List[dict]) -> dict:
     (empty when the runs' curves differ in epochs) and the runs under ``runs``."""
     if len(runs) == 1:
         return runs[0]
-    curves = [run['knn_monitor'] for run in runs]
+    curves = [result['knn_monitor'] for result in runs]
     epochs = [epoch for epoch, _ in curves[0]]
-    same_epochs = all([epoch for epoch, _ in curve] == epochs for curve in curves)
-    curve = [[epoch, statistics.fmean(curve[i][1] for curve in curves)]
+    same_epochs = all([epoch for epoch, _ in run_curve] == epochs for run_curve in curves)
+    curve = [[epoch, statistics.fmean(run_curve[i][1] for run_curve in curves)]
              for i, epoch in enumerate(epochs)] if same_epochs else []
     return dict({key: runs[0][key] for key in SHARED_FIELDS},
-                knn_top1=statistics.fmean(run['knn_top1'] for run in runs),
-                linear_top1=statistics.fmean(run['linear_top1'] for run in runs),
+                knn_top1=statistics.fmean(result['knn_top1'] for result in runs),
+                linear_top1=statistics.fmean(result['linear_top1'] for result in runs),
                 knn_monitor=curve, runs=runs)
 
 
@@ -406,7 +406,7 @@ def markdown_table(rows: Dict[str, dict]) -> str:
              'linear top-1 |', '|---|---|---|---|---|---|']
 
     def cell(r: dict, key: str) -> str:
-        runs = ' / '.join(f'{run[key]:.2f}' for run in r.get('runs', []))
+        runs = ' / '.join(f'{result[key]:.2f}' for result in r.get('runs', []))
         return f'{r[key]:.2f}' + (f' ({runs})' if runs else '')
 
     for name, r in rows.items():
