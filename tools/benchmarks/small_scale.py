@@ -450,6 +450,15 @@ def plot(rows: Dict[str, dict], path: str) -> None:
     plt.close(fig)
 
 
+def check_resumed_seeds(results: dict, seeds: Optional[List[int]], path: str) -> None:
+    """``--resume`` keeps rows only when they were run with the same ``--seeds``: a row of
+    other seeds would enter the means and checks unnoticed."""
+    kept = results.get('protocol', {}).get('seeds')
+    if results.get('rows') and kept != seeds:
+        sys.exit(f'error: {path} holds rows run with --seeds {kept}, not {seeds}; '
+                 'resume with the same seeds or use another --work-dir / --out')
+
+
 def main(argv=None):
     args = parse_args(argv)
     rows = [METHODS[name] for name in args.methods]
@@ -458,6 +467,7 @@ def main(argv=None):
     if args.resume and osp.isfile(args.out):
         with open(args.out) as f:
             results = json.load(f)
+        check_resumed_seeds(results, args.seeds, args.out)
     os.makedirs(args.work_dir, exist_ok=True)
     args.lists = write_lists(args.data_root, args.bank_size, args.monitor_size,
                              args.work_dir)

@@ -211,6 +211,15 @@ def test_runs_of_several_seeds_are_averaged():
     assert '| 63.00 (60.00 / 65.00 / 64.00) | 72.00 (70.00 / 71.00 / 75.00) |' in table
 
 
+def test_resume_with_other_seeds_is_refused():
+    results = dict(protocol=dict(seeds=[0, 1]), rows=dict(CIM=dict(knn_top1=60.)))
+    small_scale.check_resumed_seeds(results, [0, 1], 'r.json')
+    for seeds in ([0], None, [1, 0]):
+        with pytest.raises(SystemExit, match=r'r.json holds rows run with --seeds \[0, 1\]'):
+            small_scale.check_resumed_seeds(results, seeds, 'r.json')
+    small_scale.check_resumed_seeds(dict(protocol=dict(seeds=[0, 1]), rows={}), [2], 'r.json')
+
+
 @pytest.mark.slow
 def test_quick_run_end_to_end(face_folder, tmp_path):
     """--quick through the real subprocesses: a ViT row (PQCL), a ResNet row (our MoCo
