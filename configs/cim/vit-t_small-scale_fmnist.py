@@ -25,7 +25,7 @@
 #   initialisation for the whole run. tau 0.5 (time constant 2 iterations) lets the
 #   target follow the online encoder, as PQCL's small-scale teacher EMA does for the
 #   same reason. Small-scale benchmark scoring (test-split k-NN), seeds 0 / 1 / 2:
-#   lr 1.5e-3 with the paper's EMA (this config until this change) 62.15 / 57.60 /
+#   lr 1.5e-3 with the paper's EMA (this config before abaac74) 62.15 / 57.60 /
 #   60.78 (mean 60.18); lr 3e-3 with tau 0.5 64.92 / 59.21 / 62.94 (mean 62.36,
 #   better on every seed). Seed 0 alone: tau 0.5 at lr 1.5e-3 63.83, lr 3e-3 with
 #   the paper's EMA 64.14, lr 6e-3 63.97, tau 0.9 -> 1 (cosine) at lr 1.5e-3 62.96,
