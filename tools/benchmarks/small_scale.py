@@ -417,7 +417,10 @@ def markdown_table(rows: Dict[str, dict]) -> str:
 
 
 def checks_text(found: List[dict]) -> str:
-    """The checks as a markdown list."""
+    """The checks as a markdown list; a line saying so when no check's rows were run."""
+    if not found:
+        return ('- none: each check needs its algorithm and its random-init row or a '
+                'peer in the same run (add e.g. --methods random-ViT-T MAE)')
     return '\n'.join(f'- {c["check"]}: {c["knn_top1"]:.2f} vs {c["bound"]:.2f}, '
                      f'{"holds" if c["holds"] else "misses"} ({c["margin"]:+.2f})'
                      for c in found)

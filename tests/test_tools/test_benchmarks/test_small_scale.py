@@ -193,6 +193,10 @@ def test_checks_are_issue_13_item_3_on_the_rows_present():
         'ReSim >= MoCo-v2': (80.25, -0.25, False)}
     text = small_scale.checks_text(small_scale.checks(rows))
     assert '- ReSim >= MoCo-v2: 80.00 vs 80.25, misses (-0.25)' in text.splitlines()
+    # a run of one algorithm alone has nothing to check against, and says so
+    alone = small_scale.checks({'CIM': rows['CIM']})
+    assert alone == []
+    assert small_scale.checks_text(alone).startswith('- none: each check needs')
 
 
 def test_runs_of_several_seeds_are_averaged():
