@@ -19,7 +19,11 @@ class CIMHead(BaseModule):
     Logged alongside, under keys without "loss" so mmengine does not add them to the
     total: ``ce``, the per-exemplar term averaged over exemplars, and ``iou``, the mean
     over (image, exemplar) pairs of the intersection-over-union between the argmax map
-    and the ground truth (a pair with both maps empty counts as 1).
+    and the ground truth (a pair with both maps empty counts as 1), and
+    ``location_prior_ce``, the per-exemplar cross-entropy a location-only predictor
+    scores on the same maps, its prior counted over the run's earlier maps
+    (:meth:`location_prior_ce`): ``ce`` at or above it means the decoder has learned
+    no more than where exemplars tend to lie.
 
     Args:
         loss_weight (float): weight of the summed cross-entropy. Defaults to 1.0.
@@ -31,6 +35,8 @@ class CIMHead(BaseModule):
         if loss_weight <= 0:
             raise ValueError(f'loss_weight must be positive, got {loss_weight}')
         self.loss_weight = loss_weight
+        self.map_counts = None  # (H, W) counts of the maps seen; not a buffer: no
+        self.maps_seen = 0      # checkpoint key, nothing for DDP to broadcast
 
     def loss(self, logits: torch.Tensor,
              correlation_maps: torch.Tensor) -> Dict[str, torch.Tensor]:
@@ -57,6 +63,37 @@ class CIMHead(BaseModule):
             intersection = (predicted & target).sum(dim=(2, 3))
             union = (predicted | target).sum(dim=(2, 3))
             iou = torch.where(union > 0, intersection / union.clamp(min=1), 1.)
-        return dict(loss=self.loss_weight * exemplar_ce.sum(),
-                    ce=exemplar_ce.detach().mean(),
-                    iou=iou.mean())
+        losses = dict(loss=self.loss_weight * exemplar_ce.sum(),
+                      ce=exemplar_ce.detach().mean(),
+                      iou=iou.mean())
+        losses['location_prior_ce'] = self.location_prior_ce(correlation_maps)
+        return losses
+
+    @torch.no_grad()
+    def location_prior_ce(self, correlation_maps: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of a predictor that sees where, not what.
+
+        Each ground-truth map of the batch is scored against the per-pixel frequency of
+        every OTHER map this head has seen: the earlier batches' (counted here, not
+        saved in checkpoints) and the rest of this batch (leave-one-out),
+        Laplace-smoothed, ``p = (count + 1) / (maps + 2)``: the best guess that ignores
+        the images and exemplars, estimated out of sample.
+
+        Args:
+            correlation_maps (Tensor): (B, N, H, W) ground truth in {0, 1}, B*N >= 2
+                or earlier maps of the same (H, W) seen.
+
+        Returns:
+            Tensor: scalar, the mean over maps and pixels.
+        """
+        maps = correlation_maps.flatten(0, 1).float()  # (M, H, W)
+        if (self.map_counts is None or self.map_counts.shape != maps.shape[1:]
+                or self.map_counts.device != maps.device):
+            self.map_counts = maps.new_zeros(maps.shape[1:])
+            self.maps_seen = 0
+        others = self.map_counts + maps.sum(dim=0) - maps
+        num_others = self.maps_seen + len(maps) - 1
+        prior = (others + 1) / (num_others + 2)
+        self.map_counts += maps.sum(dim=0)
+        self.maps_seen += len(maps)
+        return -(maps * prior.log() + (1 - maps) * (1 - prior).log()).mean()

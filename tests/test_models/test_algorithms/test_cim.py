@@ -85,7 +85,7 @@ def test_outputs_and_gradients_flow_to_online_side_only():
     logits = []
     model.neck.register_forward_hook(lambda module, args, out: logits.append(out))
     losses = model(*loss_args(*synthetic_batch()), mode='loss')
-    assert set(losses) == {'loss', 'ce', 'iou'}
+    assert set(losses) == {'loss', 'ce', 'iou', 'location_prior_ce'}
     assert logits[0].shape == (2, 2, 2, 32, 32)
     losses['loss'].backward()
     assert all(param.grad is None for param in model.target_encoder.parameters())

@@ -42,12 +42,39 @@ def test_iou_of_argmax_map():
     assert out['iou'].item() == pytest.approx((1 / 4 + 1) / 2)
 
 
+def test_location_prior_ce_is_out_of_sample_hand_computation():
+    # M = 3 maps of 1 x 2 pixels; on a fresh head each is scored against
+    # p = (count in the other two maps + 1) / (2 + 2) per pixel
+    maps = torch.tensor([[[[1, 0]], [[1, 1]], [[0, 0]]]])  # (B=1, N=3, 1, 2)
+    # map 0: p = (2/4, 2/4) -> -log(1/2), -log(1/2)
+    # map 1: p = (2/4, 1/4) -> -log(1/2), -log(1/4)
+    # map 2: p = (3/4, 2/4) -> -log(1/4), -log(1/2)
+    expected = (4 * math.log(2) + 2 * math.log(4)) / 6
+    head = CIMHead()
+    out = head.loss(torch.zeros(1, 3, 2, 1, 2), maps)
+    assert out['location_prior_ce'].item() == pytest.approx(expected, rel=1e-6)
+    # a predictor that outputs that leave-one-out prior itself scores exactly as much
+    others = maps.sum(dim=1, keepdim=True) - maps
+    prior = (others + 1) / 4.
+    logits = torch.stack([(1 - prior).log(), prior.log()], dim=2)
+    assert CIMHead().loss(logits, maps)['ce'].item() == pytest.approx(expected, rel=1e-6)
+    # the next batch is scored against the earlier maps: counts (2, 1) of 3 maps,
+    # p = (3/5, 2/5) for a map [1, 1]
+    out = head.loss(torch.zeros(1, 1, 2, 1, 2), torch.tensor([[[[1, 1]]]]))
+    expected = -(math.log(3 / 5) + math.log(2 / 5)) / 2
+    assert out['location_prior_ce'].item() == pytest.approx(expected, rel=1e-6)
+    # a new map size starts a new count; the counts are not checkpointed
+    out = head.loss(torch.zeros(1, 1, 2, 1, 1), torch.tensor([[[[1]]]]))
+    assert out['location_prior_ce'].item() == pytest.approx(math.log(2), rel=1e-6)
+    assert 'map_counts' not in head.state_dict()
+
+
 def test_metrics_are_logged_not_summed():
     logits = torch.randn(2, 2, 2, 3, 3, requires_grad=True)
     out = CIMHead().loss(logits, torch.randint(0, 2, (2, 2, 3, 3)))
     assert [key for key in out if 'loss' in key] == ['loss']
     assert out['loss'].requires_grad
-    assert not out['ce'].requires_grad and not out['iou'].requires_grad
+    assert not any(out[key].requires_grad for key in ('ce', 'iou', 'location_prior_ce'))
 
 
 def test_shape_mismatch_and_bad_weight_are_reported():
