@@ -5,7 +5,8 @@ next to its picture, against the trivial answer the picture could also come from
 
 * CIM (:func:`exemplar_specificity`): does each exemplar's predicted correlation map
   match its own ground truth better than the other exemplars' predicted maps do? A
-  location prior (the same blob for every exemplar) scores a gap of 0.
+  location prior (the same blob for every exemplar) scores a gap of 0. And is its
+  cross-entropy below that of the best location-only predictor?
 * CAE (:func:`masked_patch_errors`): is the reconstruction of the masked patches
   better than pasting the mean visible patch into every hole?
 * PQCL (:func:`attention_concentration`): does the query tokens' attention fall on
@@ -14,6 +15,8 @@ next to its picture, against the trivial answer the picture could also come from
 from typing import Dict
 
 import torch
+
+from mmssl_ext.models.utils import location_prior_ce
 
 
 def pairwise_soft_iou(probs: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
@@ -51,7 +54,10 @@ def exemplar_specificity(probs: torch.Tensor, maps: torch.Tensor) -> Dict[str, f
         ``1 - gt_overlap``), ``top1`` (fraction of exemplars whose own prediction
         matches their truth strictly best; ``chance`` = 1 / N for unrelated maps,
         0 for identical ones), ``gt_overlap`` (mean IoU between different
-        exemplars' truths: what ``others_iou`` would be for perfect predictions).
+        exemplars' truths: what ``others_iou`` would be for perfect predictions),
+        ``ce`` (the predictions' per-pixel binary cross-entropy, the training loss
+        per exemplar) and ``location_prior_ce`` (:func:`location_prior_ce` of the
+        maps: ``ce`` no lower means nothing learned beyond where exemplars lie).
     """
     num = probs.shape[1]
     if num < 2 or probs.shape != maps.shape:
@@ -63,9 +69,12 @@ def exemplar_specificity(probs: torch.Tensor, maps: torch.Tensor) -> Dict[str, f
     others = scores.masked_fill(~off_diagonal, 0).sum(1) / (num - 1)
     best_other = scores.masked_fill(~off_diagonal, -1).amax(1)
     truth_overlap = pairwise_soft_iou(maps, maps)[:, off_diagonal].mean()
+    probs, truth = probs.float().clamp(1e-7, 1 - 1e-7), maps.float()
+    ce = -(truth * probs.log() + (1 - truth) * (1 - probs).log()).mean()
     return dict(own_iou=own.mean().item(), others_iou=others.mean().item(),
                 gap=(own - others).mean().item(), top1=(own > best_other).float().mean().item(),
-                chance=1 / num, gt_overlap=truth_overlap.item())
+                chance=1 / num, gt_overlap=truth_overlap.item(), ce=ce.item(),
+                location_prior_ce=location_prior_ce(maps.flatten(0, 1)).item())
 
 
 def masked_patch_errors(predictions: torch.Tensor, targets: torch.Tensor,

@@ -1,4 +1,6 @@
 """The pretext-picture diagnostics against hand computations."""
+import math
+
 import pytest
 import torch
 
@@ -39,6 +41,11 @@ def test_specificity_by_hand():
     assert result['others_iou'] == pytest.approx((1 / 6 + 0) / 2)
     assert result['gap'] == pytest.approx((.75 + 2 / 3) / 2 - 1 / 12)
     assert result['top1'] == 1 and result['chance'] == .5 and result['gt_overlap'] == 0
+    # cross-entropy: the two 0.5 pixels cost ln 2 each, the four exact ones ~0
+    assert result['ce'] == pytest.approx(math.log(2) / 3, rel=1e-5)
+    # location prior, leave-one-out: each map is scored against the other,
+    # p = (count + 1) / 3, which puts 1/3 on every true value of the six pixels
+    assert result['location_prior_ce'] == pytest.approx(math.log(3), rel=1e-6)
 
 
 def test_location_prior_scores_no_specificity():

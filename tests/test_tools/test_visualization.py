@@ -45,6 +45,9 @@ def test_cim_tool_prints_exemplar_specificity(demo_pretrain_checkpoints, demo_da
     # an untrained decoder ignores its exemplar: no specificity
     assert abs(_number(r'gap ([-+]\d\.\d+)', summary)) < 0.05
     assert 0 < _number(r'perfect maps (\d\.\d+)', summary) < 1
+    # ... and its cross-entropy is no better than the location-only predictor's
+    assert (_number(r'cross-entropy (\d+\.\d+)', summary)
+            > _number(r'location-only predictor (\d\.\d+)', summary) > 0)
 
 
 @pytest.mark.slow

@@ -92,7 +92,9 @@ def describe(result: dict, num_images: int, draws: int, num_exemplars: int) -> s
             f'other exemplars\' maps {result["others_iou"]:.3f}, gap '
             f'{result["gap"]:+.3f} (location prior 0, perfect maps '
             f'{1 - result["gt_overlap"]:.3f}); own map best match for '
-            f'{100 * result["top1"]:.0f}% of exemplars (chance {100 * result["chance"]:.0f}%)')
+            f'{100 * result["top1"]:.0f}% of exemplars (chance {100 * result["chance"]:.0f}%); '
+            f'cross-entropy {result["ce"]:.3f}, location-only predictor '
+            f'{result["location_prior_ce"]:.3f}')
 
 
 def main():

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 
 from mmssl_ext.registry import MODELS
+from ..utils.location_prior import location_prior_ce
 
 
 @MODELS.register_module()
@@ -71,29 +72,15 @@ class CIMHead(BaseModule):
 
     @torch.no_grad()
     def location_prior_ce(self, correlation_maps: torch.Tensor) -> torch.Tensor:
-        """Cross-entropy of a predictor that sees where, not what.
-
-        Each ground-truth map of the batch is scored against the per-pixel frequency of
-        every OTHER map this head has seen: the earlier batches' (counted here, not
-        saved in checkpoints) and the rest of this batch (leave-one-out),
-        Laplace-smoothed, ``p = (count + 1) / (maps + 2)``: the best guess that ignores
-        the images and exemplars, estimated out of sample.
-
-        Args:
-            correlation_maps (Tensor): (B, N, H, W) ground truth in {0, 1}, B*N >= 2
-                or earlier maps of the same (H, W) seen.
-
-        Returns:
-            Tensor: scalar, the mean over maps and pixels.
-        """
-        maps = correlation_maps.flatten(0, 1).float()  # (M, H, W)
+        """:func:`location_prior_ce` of the batch's (B, N, H, W) maps, its prior
+        counted over every other map this head has seen (the earlier batches' and
+        the rest of this one), then this batch added to the counts."""
+        maps = correlation_maps.flatten(0, 1)  # (M, H, W)
         if (self.map_counts is None or self.map_counts.shape != maps.shape[1:]
                 or self.map_counts.device != maps.device):
-            self.map_counts = maps.new_zeros(maps.shape[1:])
+            self.map_counts = maps.new_zeros(maps.shape[1:], dtype=torch.float)
             self.maps_seen = 0
-        others = self.map_counts + maps.sum(dim=0) - maps
-        num_others = self.maps_seen + len(maps) - 1
-        prior = (others + 1) / (num_others + 2)
+        prior_ce = location_prior_ce(maps, self.map_counts, self.maps_seen)
         self.map_counts += maps.sum(dim=0)
         self.maps_seen += len(maps)
-        return -(maps * prior.log() + (1 - maps) * (1 - prior).log()).mean()
+        return prior_ce
