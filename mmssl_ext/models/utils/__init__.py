@@ -7,6 +7,5 @@ from .prroi_pool import prroi_pool_1x1
 from .split_batch_norm import SplitBatchNorm2d
 
 __all__ = ['CrossAttention', 'CrossAttentionBlock', 'IterCosineEMA', 'location_prior_ce',
-           'POS_RESIZE_RULES',
-           'prroi_pool_1x1', 'resize_pos_table', 'set_sample_field', 'sincos_2d_embed',
-           'sincos_2d_table', 'SplitBatchNorm2d', 'stack_sample_field']
+           'POS_RESIZE_RULES', 'prroi_pool_1x1', 'resize_pos_table', 'set_sample_field',
+           'sincos_2d_embed', 'sincos_2d_table', 'SplitBatchNorm2d', 'stack_sample_field']
