@@ -15,6 +15,7 @@ next to its picture, against the trivial answer the picture could also come from
 from typing import Dict
 
 import torch
+import torch.nn.functional as F
 
 from mmssl_ext.models.utils import location_prior_ce
 
@@ -69,8 +70,7 @@ def exemplar_specificity(probs: torch.Tensor, maps: torch.Tensor) -> Dict[str, f
     others = scores.masked_fill(~off_diagonal, 0).sum(1) / (num - 1)
     best_other = scores.masked_fill(~off_diagonal, -1).amax(1)
     truth_overlap = pairwise_soft_iou(maps, maps)[:, off_diagonal].mean()
-    probs, truth = probs.float().clamp(1e-7, 1 - 1e-7), maps.float()
-    ce = -(truth * probs.log() + (1 - truth) * (1 - probs).log()).mean()
+    ce = F.binary_cross_entropy(probs.float(), maps.float())
     return dict(own_iou=own.mean().item(), others_iou=others.mean().item(),
                 gap=(own - others).mean().item(), top1=(own > best_other).float().mean().item(),
                 chance=1 / num, gt_overlap=truth_overlap.item(), ce=ce.item(),

@@ -28,4 +28,5 @@ def location_prior_ce(maps: torch.Tensor, earlier_counts: Optional[torch.Tensor]
     if earlier_counts is not None:
         others = others + earlier_counts
     prior = (others + 1) / (len(maps) - 1 + num_earlier + 2)
+    # written out: F.binary_cross_entropy refuses to run under autocast
     return -(maps * prior.log() + (1 - maps) * (1 - prior).log()).mean()
