@@ -26,8 +26,8 @@
 #   Seed 0, also tried: lr 6e-3 63.97; batch 32 for 300 iterations 62.45; lr 6e-4
 #   61.77, 3e-4 61.01; no exemplar flip 64.07 (lr 3e-3), 62.01 (lr 1e-3).
 # - At this budget the decoder learns where exemplars tend to lie and no more: the
-#   logged `ce` ends at 0.48-0.49 against `location_prior_ce` 0.47 (the location-only
-#   predictor) for every setting above. Overfitting 16 fixed images shows why it
+#   logged `ce` (last logged batch) ends at 0.47-0.49 for every setting above, and
+#   the location-only predictor scores 0.47 (`location_prior_ce`). Overfitting 16 fixed images shows why it
 #   starts so slowly: at lr 1e-3, or with the reference's exemplar flip (pixels
 #   mirrored, map not) alone, `ce` stays at the prior for 300 steps; at lr 2e-4 with
 #   the rotations but no flip or colour augmentation it falls to 0.38; with all of

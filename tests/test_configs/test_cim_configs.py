@@ -1,7 +1,9 @@
 """Every CIM config builds; the demo config trains and resumes on the demo data."""
 import glob
+import math
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -65,6 +67,11 @@ def test_demo_config_trains_and_resumes(tmp_path, demo_data_root):
     first = torch.load(tmp_path / 'epoch_2.pth', weights_only=True)
     log = train('train_cfg.max_epochs=3', '--resume')
     assert 'resumed epoch: 2' in log.lower().replace(',', '')
+    # the training log carries the decoder's cross-entropy beside the location-only
+    # predictor's, a probability-smoothed cross-entropy of binary maps: in (0, ln 2]
+    logged = re.findall(r' ce: (\d+\.\d+)  iou: \d+\.\d+  location_prior_ce: (\d+\.\d+)', log)
+    assert logged and all(float(ce) > 0 and 0 < float(prior) <= math.log(2)
+                          for ce, prior in logged)
     resumed = torch.load(tmp_path / 'epoch_3.pth', weights_only=True)
     iters_per_epoch = first['meta']['iter'] // 2
     assert resumed['meta']['iter'] == 3 * iters_per_epoch
