@@ -33,10 +33,28 @@ def message_hub():
 @pytest.fixture(scope='session')
 def demo_data_root(tmp_path_factory):
     """The demo data sets (tools/dataset_converters/make_demo_data.py), built once per
-    test session."""
-    build_demo_data = load_tool('tools/dataset_converters/make_demo_data.py').build_demo_data
+    test session, or the ones ``MMSSL_DEMO_DATA`` names if built with the same settings
+    (the GPU check's, made where pycocotools exists to build the COCO part)."""
+    import json
+    import os
+    import pathlib
+
+    make_demo_data = load_tool('tools/dataset_converters/make_demo_data.py')
+    settings = dict(version=make_demo_data.VERSION, num_unlabeled=30, seed=0)
+    prebuilt = os.environ.get('MMSSL_DEMO_DATA')
+    if prebuilt:
+        marker = osp.join(prebuilt, '.complete.json')
+        found = None
+        if osp.exists(marker):
+            with open(marker) as f:
+                found = json.load(f)
+        if found != settings:
+            raise ValueError(f'MMSSL_DEMO_DATA={prebuilt}: not complete demo data built with '
+                             f'{settings} (found {found})')
+        return pathlib.Path(prebuilt)
     root = tmp_path_factory.mktemp('demo_data')
-    build_demo_data(str(root), num_unlabeled=30)
+    make_demo_data.build_demo_data(str(root), num_unlabeled=settings['num_unlabeled'],
+                                   seed=settings['seed'])
     return root
 
 

@@ -1,5 +1,9 @@
 """The offline demo data sets load through the real OpenMMLab dataset classes."""
 import hashlib
+import os
+import os.path as osp
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -154,3 +158,25 @@ def test_heldout_photos_are_other_scenes(demo_data_root):
     for path in held_out:
         image = cv2.imread(str(path))
         assert image is not None and min(image.shape[:2]) >= 256 and image.std() > 10
+
+
+def _run_demo_data_test(prebuilt):
+    """Run one test that uses ``demo_data_root`` in a fresh pytest with
+    MMSSL_DEMO_DATA=prebuilt (how the GPU check hands the suite its carried data)."""
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    return subprocess.run(
+        [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
+         'tests/test_datasets/test_demo_data.py::test_half_written_tree_is_rebuilt'],
+        cwd=root, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, MMSSL_DEMO_DATA=str(prebuilt)))
+
+
+@pytest.mark.slow
+def test_prebuilt_demo_data_is_used_only_when_built_the_same(tmp_path, demo_data_root):
+    result = _run_demo_data_test(demo_data_root)
+    assert result.returncode == 0, result.stdout[-2000:]
+    other = tmp_path / 'other'
+    build_demo_data(str(other), num_unlabeled=31)
+    result = _run_demo_data_test(other)
+    assert result.returncode != 0
+    assert "MMSSL_DEMO_DATA" in result.stdout and "'num_unlabeled': 31" in result.stdout

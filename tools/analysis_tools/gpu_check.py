@@ -2,12 +2,14 @@
 config, the SDPA path, Precise RoI Pooling against mmcv, and data-loader headroom.
 
     python tools/analysis_tools/gpu_check.py [--out gpu_check.json] [--peak-tflops T]
-        [--budget-s 420] [--data-root data/demo] [--dry-run]
+        [--budget-s 420] [--data-root data/demo] [--test-data-root data/demo_tests]
+        [--dry-run]
 
 Run through ``tools/analysis_tools/gpu_check.sh``, which installs the wheels first.
 Every measurement runs in its own process (``tools/analysis_tools/benchmark.py``), so
 peak memory is per config and one failure does not stop the others; the JSON records
-each command, its result or its error. Sections:
+each command, its result or its error, and is rewritten after every section (a run cut
+short keeps what it measured). Sections:
 
 * ``tests``: ``pytest -m gpu`` (the CUDA-marked tests), exit code and summary line.
 * ``models``: for each ViT-B/S paper config (CIM, CAE tokens and pixels, PQCL,
@@ -27,8 +29,11 @@ each command, its result or its error. Sections:
 ``--dry-run`` runs every section on the CPU with the tiny demo configs, a batch of 2 and
 one timed step: it checks the script end to end (a test in ``make test`` does), its
 figures mean nothing. Demo data (``tools/dataset_converters/make_demo_data.py``, 520
-real images, enough for a batch of 512) is built under ``--data-root`` unless there; the
-GPU check needs no network.
+real images, enough for a batch of 512) is built under ``--data-root`` unless there, and
+the test suite's (30 images) under ``--test-data-root``; the GPU check needs no network.
+Building them needs pycocotools (the COCO part), which the workplace's GPU image lacks:
+there, carry both folders built beforehand (``make_demo_data.py --out data/demo
+--num-unlabeled 520`` and ``--out data/demo_tests --num-unlabeled 30``).
 """
 import argparse
 import json
@@ -38,6 +43,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from mmssl_ext.utils.checkpoint_files import atomic_write
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BENCHMARK = osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py')
@@ -77,6 +84,8 @@ def parse_args(argv=None):
                         help='skip the sections still to run once this much time is spent')
     parser.add_argument('--data-root', default=osp.join(ROOT, 'data', 'demo'),
                         help='demo data (built here when missing)')
+    parser.add_argument('--test-data-root', default=osp.join(ROOT, 'data', 'demo_tests'),
+                        help="the tests' demo data (30 images; built here when missing)")
     parser.add_argument('--dry-run', action='store_true', default=bool(os.environ.get(
         'DRY_RUN')), help='CPU, tiny configs: check the script end to end (or DRY_RUN=1)')
     return parser.parse_args(argv)
@@ -107,17 +116,18 @@ def device_info(dry_run, peak_tflops):
     return info
 
 
-def run_tests(dry_run, timeout):
+def run_tests(dry_run, data_root, timeout):
     # the dry run collects one file with CUDA-marked tests (they skip on the CPU)
     target = ('tests/test_models/test_utils/test_prroi_pool.py' if dry_run else 'tests')
     # test files that import a package the machine lacks (mmdet, mmseg) do not stop the rest
-    code, out, err = _run([sys.executable, '-m', 'pytest', target, '-m', 'gpu', '-q',
+    code, out, err = _run([sys.executable, '-m', 'pytest', target, '-m', 'gpu', '-q', '-rfEs',
                            '-p', 'no:cacheprovider', '--continue-on-collection-errors'],
-                          timeout)
+                          timeout, env=dict(os.environ, MMSSL_DEMO_DATA=data_root))
     lines = [line for line in out.splitlines() if line.strip()]
     return dict(command=f'pytest {target} -m gpu', exit_code=code,
                 summary=lines[-1] if lines else err[-500:],
-                failures=[line for line in lines if line.startswith('FAILED')])
+                failures=[line for line in lines if line.startswith(('FAILED', 'ERROR'))],
+                skipped=[line for line in lines if line.startswith('SKIPPED')])
 
 
 def _benchmark(config, batch, options, settings, sdpa, timeout):
@@ -209,7 +219,11 @@ print(json.dumps(dict(workers=int(workers), images_per_s=images / (time.perf_cou
 
 
 def measure_loader(config, data_root, batch, worker_counts, batches, gpu_images_per_s,
-                   deadline, timeout):
+                   deadline, timeout, num_images):
+    """Images/s of ``config``'s training loader per worker count; the batch is cut to
+    what ``num_images`` images give for the warm-up batch and ``batches`` timed ones
+    (images/s does not depend on it; the GPU's batch can exceed the demo folder)."""
+    batch = min(batch, num_images // (batches + 1))
     runs = []
     for workers in worker_counts:
         if time.time() > deadline:
@@ -225,20 +239,30 @@ def measure_loader(config, data_root, batch, worker_counts, batches, gpu_images_
                 workers_to_keep_up=min(enough) if enough else None)
 
 
+def save_report(report: dict, path: str, start: float) -> None:
+    """Write the report so far (atomically): a run cut short keeps its sections."""
+    report['elapsed_s'] = time.time() - start
+    atomic_write(path, (json.dumps(report, indent=2) + '\n').encode())
+
+
 def main(argv=None):
     args = parse_args(argv)
     start = time.time()
     deadline = start + args.budget_s
     # enough images for the largest batch (mmpretrain's MAE: 512); reused when complete
-    code, _, err = _run([sys.executable, 'tools/dataset_converters/make_demo_data.py',
-                         '--out', args.data_root, '--num-unlabeled',
-                         '30' if args.dry_run else '520'], 600)
-    if code != 0:
-        raise RuntimeError(f'building the demo data failed: {err}')
+    num_images = 30 if args.dry_run else 520
+    # the tests' demo data is the test suite's own set (tests/conftest.py, MMSSL_DEMO_DATA)
+    for root, count in ((args.data_root, num_images), (args.test_data_root, 30)):
+        code, _, err = _run([sys.executable, 'tools/dataset_converters/make_demo_data.py',
+                             '--out', root, '--num-unlabeled', str(count)], 600)
+        if code != 0:
+            raise RuntimeError(f'building the demo data {root} failed: {err}')
     imagenet = osp.join(args.data_root, 'imagenet')
     report = dict(dry_run=args.dry_run, device=device_info(args.dry_run, args.peak_tflops))
     peak = report['device']['peak_bf16_tflops']
-    report['tests'] = run_tests(args.dry_run, 300 if args.dry_run else 150)
+    report['tests'] = run_tests(args.dry_run, args.test_data_root,
+                                300 if args.dry_run else 150)
+    save_report(report, args.out, start)
 
     models = DRY_MODELS if args.dry_run else MODELS
     settings = (['--device', 'cpu', '--iters', '1', '--warmup', '0', '--data-samples', '1',
@@ -254,18 +278,17 @@ def main(argv=None):
         report['models'][name] = measure_model(
             config, batch, [f'train_dataloader.dataset.data_root={imagenet}', *options],
             settings, peak, timeout=300, min_batch=1 if args.dry_run else 8)
+        save_report(report, args.out, start)
     report['prroi'] = measure_prroi(args.dry_run, 120)
+    save_report(report, args.out, start)
 
     cim = report['models'].get('cim_vit-t' if args.dry_run else 'cim_vit-b', {})
     report['cim_loader'] = measure_loader(
         DRY_CIM_CONFIG if args.dry_run else CIM_CONFIG, imagenet,
         cim.get('batch', 2 if args.dry_run else 256),
         [1, 2] if args.dry_run else [2, 4, 8, 12, 16], 2 if args.dry_run else 4,
-        cim.get('images_per_s'), deadline + 60, timeout=180)
-    report['elapsed_s'] = time.time() - start
-    text = json.dumps(report, indent=2)
-    with open(args.out, 'w') as f:
-        f.write(text + '\n')
+        cim.get('images_per_s'), deadline + 60, timeout=180, num_images=num_images)
+    save_report(report, args.out, start)
     summary = {name: {key: model.get(key) for key in
                       ('batch', 'step_time_median_s', 'images_per_s', 'peak_memory_mb',
                        'mfu', 'sdpa_flash_or_efficient', 'error', 'skipped')}

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Prepared GPU check for one H100 / H200 with no network, sized for under 8 minutes (the
-# model runs stop starting after --budget-s, default 420 s; not yet run on a GPU):
-# installs the pure Python stack from carried wheels, then runs gpu_check.py (CUDA
-# tests, bf16 step time / images/s / memory / MFU of the paper configs, SDPA path, PrRoI
-# pooling vs mmcv, CIM data-loader workers) and writes one JSON.
+# Prepared GPU check for one H100 / H200 with no network (the model runs stop starting
+# after --budget-s, default 420 s; on one H200 with --budget-s 280 the whole check took
+# 341 s): installs the pure Python stack from carried wheels, then runs gpu_check.py
+# (CUDA tests, bf16 step time / images/s / memory / MFU of the paper configs, SDPA path,
+# PrRoI pooling vs mmcv, CIM data-loader workers) and writes one JSON, section by section.
+# A machine without pycocotools cannot build the demo data: carry data/demo and
+# data/demo_tests (see gpu_check.py's docstring).
 #
 #   bash tools/analysis_tools/gpu_check.sh [gpu_check.py options: --out FILE
-#       --peak-tflops T --budget-s S --data-root DIR]
+#       --peak-tflops T --budget-s S --data-root DIR --test-data-root DIR]
 #   DRY_RUN=1 bash tools/analysis_tools/gpu_check.sh --out check.json   # CPU, tiny
 #
 # WHEELS (default .whl): folder of the wheels listed in requirements/gpu_check.txt (see
