@@ -16,7 +16,8 @@ def test_dry_run_writes_every_section(tmp_path, demo_data_root):
     env = dict(os.environ, DRY_RUN='1', PYTHON=sys.executable, WHEELS=str(tmp_path / 'none'))
     result = subprocess.run(
         ['bash', osp.join(ROOT, 'tools', 'analysis_tools', 'gpu_check.sh'), '--out', str(out),
-         '--data-root', str(demo_data_root), '--peak-tflops', '0.5'],
+         '--data-root', str(demo_data_root), '--test-data-root', str(demo_data_root),
+         '--peak-tflops', '0.5'],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     report = json.loads(out.read_text())
