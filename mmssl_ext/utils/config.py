@@ -8,6 +8,9 @@ root registries and fails (``UniversalVisualizer is not in the mmengine::visuali
 registry``). And mmengine's Runner passes every key of ``collate_fn`` except ``type`` to the
 function, so an inherited ``default_collate`` receives ``_scope_`` as an argument.
 :func:`drop_inherited_scopes` undoes both; tools/train.py and tools/test.py call it.
+
+:func:`build_config_model` builds a config's model outside a Runner, for the tools that
+load a checkpoint into it (visualisers, probes).
 """
 from typing import Any
 
@@ -38,3 +41,14 @@ def drop_inherited_scopes(cfg: Config) -> Config:
         if isinstance(collate_fn, dict):
             collate_fn.pop('_scope_', None)
     return cfg
+
+
+def build_config_model(cfg: Config):
+    """``cfg.model`` with the config's top-level ``data_preprocessor`` (as mmengine's
+    Runner merges them unless the model sets its own), built from mmpretrain's
+    registry; not initialised."""
+    from mmpretrain.registry import MODELS
+
+    model_cfg = cfg.model.copy()
+    model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
+    return MODELS.build(model_cfg)

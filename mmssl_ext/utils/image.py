@@ -5,6 +5,7 @@ from typing import List, Sequence, Union
 
 import cv2
 import numpy as np
+import torch
 
 
 def load_square_image(path: str, size: Union[int, Sequence[int]]) -> np.ndarray:
@@ -28,6 +29,12 @@ def load_square_image(path: str, size: Union[int, Sequence[int]]) -> np.ndarray:
     top, left = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
     return cv2.resize(image[top:top + side, left:left + side], (width, height),
                       interpolation=cv2.INTER_CUBIC)
+
+
+def load_square_images(paths: Sequence[str], size: Union[int, Sequence[int]]) -> torch.Tensor:
+    """:func:`load_square_image` of each path, stacked: (B, 3, height, width) uint8 BGR."""
+    return torch.stack([torch.from_numpy(load_square_image(path, size)).permute(2, 0, 1)
+                        for path in paths])
 
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp')

@@ -25,12 +25,12 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.logging import MessageHub
 from mmengine.registry import DefaultScope
-from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import mmssl_ext  # noqa: F401
 from mmssl_ext.utils.checkpoint_files import atomic_write
-from mmssl_ext.utils.image import list_images, load_square_image
+from mmssl_ext.utils.config import build_config_model
+from mmssl_ext.utils.image import list_images, load_square_images
 
 
 def parse_args(argv=None):
@@ -60,20 +60,12 @@ def parse_args(argv=None):
 
 def build_model(cfg: Config, device: str) -> torch.nn.Module:
     """The config's CIM model (with its data preprocessor), initialised, on ``device``."""
-    model_cfg = cfg.model.copy()
-    model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
     with DefaultScope.overwrite_default_scope('mmpretrain'):
-        model = MODELS.build(model_cfg)
+        model = build_config_model(cfg)
     if not getattr(model.data_preprocessor, 'sample_on_device', False):
         raise ValueError('the config must use CIMDataPreprocessor(sample_on_device=True)')
     model.init_weights()
     return model.to(device)
-
-
-def load_bases(paths, size) -> torch.Tensor:
-    """(B, 3, H, W) uint8 BGR images at the sampler's base size."""
-    return torch.stack([torch.from_numpy(load_square_image(path, size)).permute(2, 0, 1)
-                        for path in paths])
 
 
 def probe(model, bases: torch.Tensor, steps: int, lr: float, weight_decay: float,
@@ -120,7 +112,8 @@ def main(argv=None):
     if len(paths) < args.num_images:
         raise ValueError(f'--num-images {args.num_images}: only {len(paths)} image(s) in '
                          f'{args.images}')
-    bases = load_bases(paths, model.data_preprocessor.sampler.base_size).to(args.device)
+    bases = load_square_images(paths, model.data_preprocessor.sampler.base_size)
+    bases = bases.to(args.device)
     records = probe(model, bases, args.steps, args.lr, args.weight_decay,
                     args.log_interval)
     for record in records:

@@ -25,10 +25,11 @@ import torch
 from mmengine.config import Config, DictAction
 
 import mmssl_ext  # noqa: F401
-from mmpretrain.registry import MODELS, TRANSFORMS
+from mmpretrain.registry import TRANSFORMS
 from mmssl_ext.evaluation import masked_patch_errors
 from mmssl_ext.models.utils.patch_pixels import normalized_patch_pixels
 from mmssl_ext.utils.checkpoint_kind import load_checked
+from mmssl_ext.utils.config import build_config_model
 from mmssl_ext.utils.image import list_images, load_square_image
 
 matplotlib.use('Agg')
@@ -118,9 +119,7 @@ def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(args.cfg_options or {})
-    model_cfg = cfg.model.copy()
-    model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
-    model = MODELS.build(model_cfg)
+    model = build_config_model(cfg)
     if model.head.target != 'pixels':
         raise ValueError('the visualiser needs a pixel-target CAE (head.target=pixels)')
     load_checked(model, args.checkpoint, check=not args.no_checkpoint_check)

@@ -22,10 +22,10 @@ import torch
 from mmengine.config import Config, DictAction
 
 import mmssl_ext  # noqa: F401
-from mmpretrain.registry import MODELS
 from mmssl_ext.evaluation import exemplar_specificity, pairwise_soft_iou
 from mmssl_ext.utils.checkpoint_kind import load_checked
-from mmssl_ext.utils.image import list_images, load_square_image
+from mmssl_ext.utils.config import build_config_model
+from mmssl_ext.utils.image import list_images, load_square_images
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
@@ -75,8 +75,7 @@ def predict(model, images: torch.Tensor, augment: bool = False):
 def measure(model, paths, draws: int, augment: bool, device, batch_size: int = 16) -> dict:
     """Exemplar specificity over ``draws`` exemplar draws on each image of ``paths``."""
     size = model.data_preprocessor.sampler.base_size
-    bases = torch.stack([torch.from_numpy(load_square_image(p, size)).permute(2, 0, 1)
-                         for p in paths]).float().repeat_interleave(draws, 0)
+    bases = load_square_images(paths, size).float().repeat_interleave(draws, 0)
     probs, maps = [], []
     for chunk in bases.split(batch_size):
         *_, chunk_maps, chunk_probs = predict(model, chunk.to(device), augment)
@@ -101,9 +100,7 @@ def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(args.cfg_options or {})
-    model_cfg = cfg.model.copy()
-    model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
-    model = MODELS.build(model_cfg)
+    model = build_config_model(cfg)
     load_checked(model, args.checkpoint, check=not args.no_checkpoint_check)
     model = model.to(args.device).eval()
     preprocessor = model.data_preprocessor
@@ -111,8 +108,8 @@ def main():
         raise ValueError('the config must use CIMDataPreprocessor(sample_on_device=True)')
 
     torch.manual_seed(args.seed)
-    base = load_square_image(args.image, preprocessor.sampler.base_size)
-    base = torch.from_numpy(base).permute(2, 0, 1)[None].float().to(args.device)
+    base = load_square_images([args.image], preprocessor.sampler.base_size)
+    base = base.float().to(args.device)
     contexts, exemplars, maps, predicted = predict(model, base, args.augment)
     scores = pairwise_soft_iou(predicted, maps)[0].cpu()  # (N_pred, N_truth)
     predicted = predicted[0].cpu().numpy()

@@ -30,10 +30,11 @@ import torch
 from mmengine.config import Config, DictAction
 
 import mmssl_ext  # noqa: F401
-from mmpretrain.registry import MODELS, TRANSFORMS
+from mmpretrain.registry import TRANSFORMS
 from mmssl_ext.evaluation import attention_concentration
 from mmssl_ext.structures import query_patch_coords
 from mmssl_ext.utils.checkpoint_kind import load_checked
+from mmssl_ext.utils.config import build_config_model
 from mmssl_ext.utils.image import list_images
 
 matplotlib.use('Agg')
@@ -170,9 +171,7 @@ def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(args.cfg_options or {})
-    model_cfg = cfg.model.copy()
-    model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
-    model = MODELS.build(model_cfg)
+    model = build_config_model(cfg)
     load_checked(model, args.checkpoint, check=not args.no_checkpoint_check)
     model = model.to(args.device).eval()
     encoder = model.teacher_backbone.module if args.encoder == 'teacher' else model.backbone
