@@ -103,6 +103,12 @@ def merge_args(cfg: Config, args) -> Config:
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
 
+    if args.epochs is not None:
+        rescale_epochs(cfg, args.epochs)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
+    # After --cfg-options: a loader set to num_workers=0 there cannot keep its workers.
     default_dataloader_cfg = ConfigDict(pin_memory=True, persistent_workers=True)
     if cfg.get('default_scope', 'mmpretrain') == 'mmpretrain':
         # mmpretrain batches stacked tensors; mmdet / mmseg keep the Runner's
@@ -119,10 +125,6 @@ def merge_args(cfg: Config, args) -> Config:
             dataloader_cfg.persistent_workers = False
         cfg[field] = dataloader_cfg
 
-    if args.epochs is not None:
-        rescale_epochs(cfg, args.epochs)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     return cfg
 
 

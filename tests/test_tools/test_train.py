@@ -78,6 +78,41 @@ def test_amp_flag_trains_on_cpu(tmp_path, demo_data_root):
     assert checkpoint['meta']['epoch'] == 1
 
 
+def _load_train_tool():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location('train_tool', osp.join(ROOT, 'tools',
+                                                                         'train.py'))
+    train_tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train_tool)
+    return train_tool
+
+
+def _args(config, **overrides):
+    import argparse
+
+    return argparse.Namespace(**dict(
+        dict(config=config, work_dir='/tmp', no_validate=False, launcher='none', amp=False,
+             resume=None, auto_scale_lr=False, no_pin_memory=True,
+             no_persistent_workers=True, cfg_options=None, epochs=None), **overrides))
+
+
+@pytest.mark.parametrize('num_workers, persistent', [(0, False), (2, True)])
+def test_persistent_workers_follow_num_workers_set_by_cfg_options(num_workers, persistent):
+    """The CIM demo keeps its 2 workers; --cfg-options ...num_workers=0 turns that off
+    (torch's DataLoader refuses persistent workers without workers)."""
+    from mmengine.config import Config
+
+    config = 'configs/cim/vit-t_demo.py'
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    assert cfg.train_dataloader.persistent_workers and cfg.train_dataloader.num_workers == 2
+    cfg = _load_train_tool().merge_args(cfg, _args(
+        config, no_persistent_workers=False,
+        cfg_options={'train_dataloader.num_workers': num_workers}))
+    assert cfg.train_dataloader.num_workers == num_workers
+    assert cfg.train_dataloader.persistent_workers is persistent
+
+
 @pytest.mark.parametrize('config, collate', [
     ('tests/data/configs/tiny_mae.py', 'default_collate'),
     ('configs/cim/benchmarks/mask-rcnn_vit-t_fpn_demo.py', None),
@@ -86,20 +121,10 @@ def test_amp_flag_trains_on_cpu(tmp_path, demo_data_root):
 def test_dataloaders_keep_the_collate_of_the_config_scope(config, collate):
     """mmpretrain configs get stacked batches; mmdet / mmseg keep the Runner's
     pseudo_collate (lists of variable-size images) unless they name one."""
-    import argparse
-    import importlib.util
-
     from mmengine.config import Config
 
-    spec = importlib.util.spec_from_file_location('train_tool', osp.join(ROOT, 'tools',
-                                                                         'train.py'))
-    train_tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train_tool)
-    args = argparse.Namespace(
-        config=config, work_dir='/tmp', no_validate=False, launcher='none', amp=False,
-        resume=None, auto_scale_lr=False, no_pin_memory=True, no_persistent_workers=True,
-        cfg_options=None, epochs=None)
-    cfg = train_tool.merge_args(Config.fromfile(osp.join(ROOT, config)), args)
+    cfg = _load_train_tool().merge_args(Config.fromfile(osp.join(ROOT, config)),
+                                        _args(config))
     for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         if cfg.get(field) is not None:
             assert cfg[field].get('collate_fn', {}).get('type') == collate
