@@ -26,18 +26,18 @@ def test_pqcl_demo_two_epochs_reaches_the_schedule_ends(tmp_path, demo_data_root
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
 
-    # The demo checkpoints every 10 of 30 epochs: every epoch of 2.
+    # The demo checkpoints every 50 of 150 epochs: every epoch of 2.
     assert (tmp_path / 'epoch_1.pth').exists()
     checkpoint = torch.load(tmp_path / 'epoch_2.pth', weights_only=True)
     assert checkpoint['meta']['iter'] == 2 * ITERS_PER_EPOCH
     scalars = checkpoint['message_hub']['log_scalars']
 
-    # Teacher temperature warm-up 8 of 30 epochs -> 1 of 2: 0.04 in epoch 0, 0.07 after
-    # (without the rescaling epoch 1 would be at 0.04 + 0.03 / 7).
+    # Teacher temperature warm-up 40 of 150 epochs -> 1 of 2: 0.04 in epoch 0, 0.07 after
+    # (without the rescaling epoch 1 would be at 0.04 + 0.03 / 39).
     temps = scalars['train/teacher_temp'].data[0]
     assert temps == pytest.approx([0.04] * ITERS_PER_EPOCH + [0.07] * ITERS_PER_EPOCH)
 
-    # Learning rate, per iteration: linear warm-up 4 of 30 epochs -> 1 (2 iterations from
+    # Learning rate, per iteration: linear warm-up 20 of 150 epochs -> 1 (2 iterations from
     # 1e-3 x base to base: mmengine's LinearLR reaches its end factor at its last
     # iteration), then cosine over the last epoch (T_max 2 iterations) down to eta_min.
     base, eta_min, start = 1e-3, 1e-6, 1e-3
