@@ -1,5 +1,5 @@
 # mmssl_ext: two commands do all of the set-up on a fresh machine.
-#   make demo   build .venv and the demo data, run a short CIM pre-training + picture
+#   make demo   build .venv and the demo data, run a short CIM pre-training + pictures
 #   make test   build .venv and run the test suite
 #   make fashion-mnist   install Debian's dataset-fashion-mnist (apt) and write the
 #                        ImageNet-style folder data/fashion_mnist (FMNIST_ARGS: subsets)
