@@ -2,8 +2,9 @@
 
 Trains the model of a CIM config on ``--num-images`` fixed images (the first of the
 sorted ``IMAGES``), with the exemplars, their maps and their augmentation redrawn every
-step by the config's data preprocessor (the training path), AdamW at ``--lr``, one EMA
-step of the target after each optimizer step. Every ``--log-interval`` steps it records
+step by the config's data preprocessor (the training path), AdamW at ``--lr`` (betas
+0.9 / 0.95, ``--weight-decay`` on every trainable parameter; not the config's optimizer),
+one EMA step of the target after each optimizer step. Every ``--log-interval`` steps it records
 the mean over those steps of the batch's correlation cross-entropy (``ce``) and of the
 location-only predictor's (``location_prior_ce``: every other map's per-pixel frequency,
 :func:`mmssl_ext.models.utils.location_prior_ce`). A decoder that reads the exemplars
@@ -83,7 +84,7 @@ def probe(model, bases: torch.Tensor, steps: int, lr: float, weight_decay: float
                                   weight_decay=weight_decay)
     model.train()
     keys = ('loss', 'ce', 'location_prior_ce', 'iou')
-    records, sums, count = [], dict.fromkeys(keys, 0.), 0
+    records, sums, count = [], torch.zeros(len(keys), device=bases.device), 0
     for step in range(steps):
         hub.update_info('iter', step)
         data = model.data_preprocessor(
@@ -93,12 +94,12 @@ def probe(model, bases: torch.Tensor, steps: int, lr: float, weight_decay: float
         losses['loss'].backward()
         optimizer.step()
         model.update_target()
-        for key in keys:
-            sums[key] += losses[key].item()
+        sums += torch.stack([losses[key].detach().float() for key in keys])  # no host sync
         count += 1
         if count == log_interval or step == steps - 1:
-            records.append(dict(step=step + 1, **{key: sums[key] / count for key in keys}))
-            sums, count = dict.fromkeys(keys, 0.), 0
+            means = (sums / count).tolist()
+            records.append(dict(step=step + 1, **dict(zip(keys, means))))
+            sums, count = torch.zeros_like(sums), 0
     return records
 
 
