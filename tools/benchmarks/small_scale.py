@@ -2,7 +2,8 @@
 
     python tools/benchmarks/small_scale.py [--methods ROW ...] [--data-root data/fashion_mnist]
         [--work-dir work_dirs/small_scale] [--bank-size 10000] [--monitor-size 2000]
-        [--epochs N] [--seeds N [N ...]] [--resume] [--quick]
+        [--epochs N] [--seeds N [N ...]] [--jobs N] [--validation-size N]
+        [--cfg-options KEY=VALUE ...] [--resume] [--quick]
 
 For every selected row of :data:`METHODS` (issue 13; default: CIM, CAE, MAE, PQCL,
 MoCo v3, ReSim, MoCo v2 ours, MoCo v2 mmpretrain, and the baselines) it runs, each as a
@@ -34,17 +35,28 @@ One run per row is not enough for a 1-point check: the spread between seeds reac
 3.5 points here. ``--resume`` keeps the rows already in the JSON. ``--quick`` checks the
 plumbing with tiny budgets (two epochs of a few images, small banks); its numbers mean
 nothing.
+
+Choosing a recipe: ``--cfg-options`` adds options to every pre-training (a variant of
+the selected rows' configs) and ``--validation-size N`` scores on N class-balanced
+``train/`` images taken from the end of its list, none of them in the bank, instead of
+``val/`` (the final queries and the monitor's), so that the test split is not read
+while a recipe is chosen. For Fashion-MNIST (bank 10,000, ``--validation-size 5000``)
+these are images 54,527-59,999 of the 60,000, which no small-scale config pre-trains on
+(each reads at most the first 5,760 of ``pretrain/``, the same images in the same
+order). ``--jobs N`` runs N
+pre-trainings / scorings at a time (one GPU holds many of these small runs); the wall
+and CPU times in the JSON are then those of runs that shared the machine.
 """
 import argparse
 import glob
 import json
 import os
 import os.path as osp
-import resource
 import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Dict, List, NamedTuple, Optional
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -113,11 +125,22 @@ def parse_args(argv=None):
                         help="pre-training seeds, one run of every row each; accuracies "
                         "and checks are their means (default: one run, each config's "
                         'own seed, 0)')
+    parser.add_argument('--jobs', type=int, default=1,
+                        help='pre-trainings / scorings run at a time (default: 1)')
+    parser.add_argument('--validation-size', type=int, metavar='N',
+                        help='score on N class-balanced train/ images from the end of '
+                        'its list (not in the bank) instead of val/: for choosing recipes')
+    parser.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
+                        help='tools/train.py --cfg-options added to every pre-training')
     parser.add_argument('--resume', action='store_true',
                         help='keep the rows already in the output JSON')
     parser.add_argument('--quick', action='store_true',
                         help='tiny budgets: checks the plumbing, numbers mean nothing')
     args = parser.parse_args(argv)
+    for name in ('jobs', 'validation_size'):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f'--{name.replace("_", "-")} must be >= 1, got {value}')
     args.data_root, args.work_dir = osp.abspath(args.data_root), osp.abspath(args.work_dir)
     args.out = osp.abspath(args.out or osp.join(args.work_dir, 'small_scale.json'))
     if args.quick:
@@ -135,16 +158,19 @@ def check_configs(rows: List[Row]) -> None:
                          'with --methods)')
 
 
-def run(command: List[str], log_path: str) -> float:
+def run(command: List[str], log_path: str) -> tuple:
     """Run a tool as a subprocess in the repository root, its output to ``log_path``;
-    wall seconds. Fails naming the command and the log."""
+    (wall seconds, CPU seconds of that process and the children it waited for). Fails
+    naming the command and the log."""
     start = time.perf_counter()
     with open(log_path, 'w') as log:
-        result = subprocess.run([sys.executable] + command, cwd=ROOT, stdout=log,
-                                stderr=subprocess.STDOUT)
-    if result.returncode != 0:
-        sys.exit(f'error: {" ".join(command)} failed ({result.returncode}); see {log_path}')
-    return time.perf_counter() - start
+        process = subprocess.Popen([sys.executable] + command, cwd=ROOT, stdout=log,
+                                   stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)  # this child's own usage
+        process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        sys.exit(f'error: {" ".join(command)} failed ({process.returncode}); see {log_path}')
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
 
 
 def labelled_list(data_root: str, split: str) -> List[tuple]:
@@ -175,17 +201,26 @@ def balanced(samples: List[tuple], size: int) -> List[tuple]:
     return chosen
 
 
-def write_lists(data_root: str, bank_size: int, monitor_size: int,
-                out_dir: str) -> Dict[str, str]:
+def write_lists(data_root: str, bank_size: int, monitor_size: int, out_dir: str,
+                validation_size: Optional[int] = None) -> Dict[str, str]:
     """Annotation files (``<class>/<file> <label>`` lines) in ``out_dir``: the
-    class-balanced ``bank`` of ``bank_size`` images of ``train/`` and all of ``val``
-    (the final evaluation's bank and queries), and class-balanced subsets of
-    ``monitor_size`` images of each (``monitor_bank``, ``monitor_queries``). Lists let
-    mmpretrain's ``ImageNet`` dataset read a folder of any number of classes."""
+    class-balanced ``bank`` of ``bank_size`` images of ``train/`` and the queries
+    (the final evaluation's), and class-balanced subsets of ``monitor_size`` images of
+    each (``monitor_bank``, ``monitor_queries``). The queries are all of ``val/``
+    (``val``), or with ``validation_size`` that many class-balanced ``train/`` images
+    taken from the end of its list, none of them in the bank (``validation``; ``val/``
+    is then not read). Lists let mmpretrain's ``ImageNet`` dataset read a folder of any
+    number of classes."""
     train = labelled_list(data_root, 'train')
-    splits = dict(val=labelled_list(data_root, 'val'), bank=balanced(train, bank_size),
-                  monitor_bank=balanced(train, monitor_size))
-    splits['monitor_queries'] = balanced(splits['val'], monitor_size)
+    splits = dict(bank=balanced(train, bank_size), monitor_bank=balanced(train, monitor_size))
+    if validation_size:
+        in_bank = set(splits['bank'])
+        unused = [sample for sample in reversed(train) if sample not in in_bank]
+        splits['validation'] = balanced(unused, validation_size)[::-1]
+        queries = splits['validation']
+    else:
+        queries = splits['val'] = labelled_list(data_root, 'val')
+    splits['monitor_queries'] = balanced(queries, monitor_size)
     paths = {}
     for name, samples in splits.items():
         paths[name] = osp.join(out_dir, f'{name}.txt')
@@ -197,7 +232,8 @@ def write_lists(data_root: str, bank_size: int, monitor_size: int,
 def train_options(config: str, args, seed: Optional[int] = None) -> List[str]:
     """``--cfg-options`` pointing a pre-training config's data and k-NN monitors at
     ``--data-root`` (the monitor lists of :func:`write_lists`, every epoch), the
-    pre-training ``seed`` (None: the config's own) and the tiny budgets of ``--quick``."""
+    pre-training ``seed`` (None: the config's own), the tiny budgets of ``--quick``
+    and, last, the benchmark's own ``--cfg-options``."""
     from mmengine.config import Config
 
     cfg = Config.fromfile(osp.join(ROOT, config), import_custom_modules=False)
@@ -210,17 +246,22 @@ def train_options(config: str, args, seed: Optional[int] = None) -> List[str]:
                     'train_dataloader.num_workers=0',
                     'train_dataloader.persistent_workers=False',
                     'default_hooks.logger.interval=1']
-    lists = dict(bank_dataloader=args.lists['monitor_bank'],
-                 query_dataloader=args.lists['monitor_queries'])
+    lists = dict(bank_dataloader=(args.lists['monitor_bank'], 'train'),
+                 query_dataloader=(args.lists['monitor_queries'], query_split(args)))
     for i, hook in enumerate(cfg.get('custom_hooks', [])):
         if hook.get('type') != 'KNNMonitorHook':
             continue
         options.append(f'custom_hooks.{i}.interval=1')
-        for loader, ann_file in lists.items():
+        for loader, (ann_file, split) in lists.items():
             prefix = f'custom_hooks.{i}.{loader}.dataset'
             options += [f'{prefix}.data_root={args.data_root}', f'{prefix}.ann_file={ann_file}',
-                        f'{prefix}.indices=None']
-    return options
+                        f'{prefix}.split={split}', f'{prefix}.indices=None']
+    return options + args.cfg_options
+
+
+def query_split(args) -> str:
+    """The folder the queries come from: ``train`` with ``--validation-size``, else ``val``."""
+    return 'train' if args.validation_size else 'val'
 
 
 def eval_command(row: Row, args, backbone: Optional[str] = None,
@@ -233,11 +274,13 @@ def eval_command(row: Row, args, backbone: Optional[str] = None,
         row.baseline, ['--checkpoint', backbone])
     precise_bn = min(family.precise_bn, QUICK['precise_bn']) if args.quick \
         else family.precise_bn
-    bank, queries = ('monitor_bank', 'monitor_queries') if monitor else ('bank', 'val')
+    bank, queries = ('monitor_bank', 'monitor_queries') if monitor else (
+        'bank', 'validation' if args.validation_size else 'val')
     options = [f'train_dataloader.dataset.data_root={args.data_root}',
                f'train_dataloader.dataset.ann_file={args.lists[bank]}',
                f'val_dataloader.dataset.data_root={args.data_root}',
-               f'val_dataloader.dataset.ann_file={args.lists[queries]}']
+               f'val_dataloader.dataset.ann_file={args.lists[queries]}',
+               f'val_dataloader.dataset.split={query_split(args)}']
     if args.quick and not monitor:
         options.append(f'val_dataloader.dataset.indices={QUICK["queries"]}')
     probe = [] if monitor else ['--linear-probe']
@@ -274,9 +317,7 @@ def pretrain(row: Row, args, work_dir: str, seed: Optional[int] = None) -> dict:
     command = ['tools/train.py', row.config, '--work-dir', work_dir]
     command += ['--epochs', str(args.epochs)] if args.epochs else []
     command += ['--cfg-options'] + train_options(row.config, args, seed)
-    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wall = run(command, osp.join(work_dir, 'train.log'))
-    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall, cpu = run(command, osp.join(work_dir, 'train.log'))
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         checkpoint = f.read().strip()
     backbone = osp.join(work_dir, 'backbone.pth')
@@ -288,8 +329,7 @@ def pretrain(row: Row, args, work_dir: str, seed: Optional[int] = None) -> dict:
     iterations, curve = monitor_curve(read_scalars(work_dir), dumped.train_cfg.max_epochs)
     return dict(config=row.config, seed=seed, epochs=dumped.train_cfg.max_epochs,
                 iterations=iterations, pretrain_wall_s=round(wall, 1),
-                pretrain_cpu_s=round(cpu_after.ru_utime + cpu_after.ru_stime
-                                     - cpu_before.ru_utime - cpu_before.ru_stime, 1),
+                pretrain_cpu_s=round(cpu, 1),
                 load_avg_1min_at_end=os.getloadavg()[0], knn_monitor=curve,
                 backbone=backbone)
 
@@ -338,21 +378,34 @@ def mean_of_runs(runs: List[dict]) -> dict:
                 knn_monitor=curve, runs=runs)
 
 
-def run_row(row: Row, args) -> dict:
-    """One row of the results: a baseline scored once, a method pre-trained and scored
-    once per seed of ``--seeds``."""
-    result = dict(family=row.family, baseline=row.baseline)
+def score_baseline(row: Row, args) -> dict:
+    """A baseline row: scored once, and on the monitor's lists."""
+    result = evaluate(row, args, osp.join(args.work_dir, row.name))
+    return dict(result, monitor_knn_top1=monitor_baseline(row, args))
+
+
+def pretrain_and_score(row: Row, args, seed: Optional[int]) -> dict:
+    """One run of a method: pre-trained with ``seed``, extracted and scored."""
     row_dir = osp.join(args.work_dir, row.name)
+    work_dir = row_dir if not args.seeds or len(args.seeds) == 1 else osp.join(
+        row_dir, f'seed{seed}')
+    result = pretrain(row, args, work_dir, seed)
+    return dict(result, **evaluate(row, args, work_dir, result['backbone']))
+
+
+def submit_row(row: Row, args, pool: ThreadPoolExecutor) -> List[Future]:
+    """Start a row's work in ``pool``: a baseline's scoring, or a method's run per seed
+    of ``--seeds``."""
     if row.baseline:
-        result.update(evaluate(row, args, row_dir))
-        return dict(result, monitor_knn_top1=monitor_baseline(row, args))
-    seeds = args.seeds or [None]
-    runs = []
-    for seed in seeds:
-        work_dir = row_dir if len(seeds) == 1 else osp.join(row_dir, f'seed{seed}')
-        run_result = pretrain(row, args, work_dir, seed)
-        runs.append(dict(run_result, **evaluate(row, args, work_dir, run_result['backbone'])))
-    return dict(result, **mean_of_runs(runs))
+        return [pool.submit(score_baseline, row, args)]
+    return [pool.submit(pretrain_and_score, row, args, seed)
+            for seed in (args.seeds or [None])]
+
+
+def row_result(row: Row, outcomes: List[dict]) -> dict:
+    """A row of the results from its finished work (see :func:`submit_row`)."""
+    result = dict(family=row.family, baseline=row.baseline)
+    return dict(result, **(outcomes[0] if row.baseline else mean_of_runs(outcomes)))
 
 
 #: Issue 13, item 3: (algorithm, its encoder at random init, the peers it must match).
@@ -453,39 +506,62 @@ def plot(rows: Dict[str, dict], path: str) -> None:
     plt.close(fig)
 
 
-def check_resumed_seeds(results: dict, seeds: Optional[List[int]], path: str) -> None:
-    """``--resume`` keeps rows only when they were run with the same ``--seeds``: a row of
-    other seeds would enter the means and checks unnoticed."""
-    kept = results.get('protocol', {}).get('seeds')
-    if results.get('rows') and kept != seeds:
-        sys.exit(f'error: {path} holds rows run with --seeds {kept}, not {seeds}; '
-                 'resume with the same seeds or use another --work-dir / --out')
+#: Protocol fields that the rows kept by ``--resume`` must share with the new run:
+#: (field, its command-line flag, its value when a JSON predates the field).
+RESUMED_FIELDS = (('seeds', '--seeds', None), ('queries', '--validation-size', 'val'),
+                  ('cfg_options', '--cfg-options', []))
+
+
+def check_resumed(results: dict, protocol: dict, path: str) -> None:
+    """``--resume`` keeps rows only when they were run with the same seeds, queries and
+    pre-training options: rows of other runs would enter the means and checks
+    unnoticed."""
+    if not results.get('rows'):
+        return
+    kept = results.get('protocol', {})
+    for field, flag, default in RESUMED_FIELDS:
+        if kept.get(field, default) != protocol[field]:
+            sys.exit(f'error: {path} holds rows run with {field} {kept.get(field, default)}, '
+                     f'not {protocol[field]} ({flag}); resume with the same {flag} or use '
+                     'another --work-dir / --out')
 
 
 def main(argv=None):
     args = parse_args(argv)
     rows = [METHODS[name] for name in args.methods]
     check_configs(rows)
+    protocol = dict(data_root=args.data_root, bank_size=args.bank_size,
+                    monitor_size=args.monitor_size, seeds=args.seeds, k=20,
+                    temperature=0.07, linear_probe='knn_eval.py --linear-probe',
+                    queries=(f'validation ({args.validation_size} train/ images)'
+                             if args.validation_size else 'val'),
+                    cfg_options=args.cfg_options, jobs=args.jobs, quick=args.quick)
     results = dict(rows={})
     if args.resume and osp.isfile(args.out):
         with open(args.out) as f:
             results = json.load(f)
-        check_resumed_seeds(results, args.seeds, args.out)
+        check_resumed(results, protocol, args.out)
     os.makedirs(args.work_dir, exist_ok=True)
     args.lists = write_lists(args.data_root, args.bank_size, args.monitor_size,
-                             args.work_dir)
-    results['protocol'] = dict(data_root=args.data_root, bank_size=args.bank_size,
-                               monitor_size=args.monitor_size, seeds=args.seeds, k=20,
-                               temperature=0.07, linear_probe='knn_eval.py --linear-probe',
-                               quick=args.quick)
-    for row in rows:
-        if row.name in results['rows']:
-            print(f'{row.name}: kept from {args.out}')
-            continue
-        print(f'{row.name}: running (logs in {osp.join(args.work_dir, row.name)})',
-              flush=True)
-        results['rows'][row.name] = run_row(row, args)
-        save_json(results, args.out)
+                             args.work_dir, args.validation_size)
+    results['protocol'] = protocol
+    pool = ThreadPoolExecutor(args.jobs)
+    try:
+        started = {}
+        for row in rows:
+            if row.name in results['rows']:
+                print(f'{row.name}: kept from {args.out}')
+                continue
+            print(f'{row.name}: running (logs in {osp.join(args.work_dir, row.name)})',
+                  flush=True)
+            started[row.name] = submit_row(row, args, pool)
+        for row in rows:  # in the rows' order, each saved once all its runs are done
+            if row.name in started:
+                outcomes = [future.result() for future in started[row.name]]
+                results['rows'][row.name] = row_result(row, outcomes)
+                save_json(results, args.out)
+    finally:
+        pool.shutdown(cancel_futures=True)
     results['checks'] = checks(results['rows'])
     save_json(results, args.out)
     plot(results['rows'], osp.splitext(args.out)[0])

@@ -59,16 +59,40 @@ def test_lists_read_class_folders_and_balance_the_bank(face_folder, tmp_path):
         assert all(osp.isfile(face_folder / split / path) for path, _ in read[name])
 
 
-def test_train_options_point_the_monitor_at_its_lists_every_epoch(face_folder, tmp_path):
+def test_validation_queries_come_from_the_end_of_train_and_miss_the_bank(face_folder,
+                                                                         tmp_path):
+    """--validation-size: class-balanced train/ images from the end of its list, none
+    in the bank; val/ is not listed."""
+    lists = small_scale.write_lists(str(face_folder), 7, 4, str(tmp_path), validation_size=6)
+    read = {name: [tuple(line.split()) for line in open(path).read().splitlines()]
+            for name, path in lists.items()}
+    assert set(read) == {'bank', 'validation', 'monitor_bank', 'monitor_queries'}
+    # train/ lists face/000-019 then nonface/000-019 (sorted class folders)
+    assert read['validation'] == [(f'{c}/{i:03d}.png', label) for c, label in
+                                  (('face', '0'), ('nonface', '1')) for i in (17, 18, 19)]
+    assert not set(read['validation']) & set(read['bank'])
+    assert read['monitor_queries'] == read['validation'][0:2] + read['validation'][3:5]
+    # a bank of 19 images per class leaves one of each: the queries take only those
+    lists = small_scale.write_lists(str(face_folder), 38, 4, str(tmp_path), validation_size=4)
+    assert open(lists['validation']).read().split()[::2] == ['face/019.png',
+                                                             'nonface/019.png']
+
+
+@pytest.mark.parametrize('validation_size', [None, 6])
+def test_train_options_point_the_monitor_at_its_lists_every_epoch(face_folder, tmp_path,
+                                                                  validation_size):
     """The options, applied as tools/train.py does (mmengine's DictAction parsing),
     give every k-NN monitor the per-epoch interval, the monitor lists (no index
-    subset left from the config) and the seed."""
+    subset left from the config, queries from train/ with --validation-size) and the
+    seed; the benchmark's --cfg-options come last and win."""
     import argparse
 
     from mmengine.config import Config, DictAction
 
-    lists = small_scale.write_lists(str(face_folder), 7, 5, str(tmp_path))
-    args = argparse.Namespace(data_root=str(face_folder), quick=False, lists=lists)
+    lists = small_scale.write_lists(str(face_folder), 7, 5, str(tmp_path), validation_size)
+    args = argparse.Namespace(data_root=str(face_folder), quick=False, lists=lists,
+                              validation_size=validation_size,
+                              cfg_options=['randomness.seed=5', 'model.head.align_weight=0.7'])
     config = 'configs/cae/vit-t_small-scale_fmnist.py'
     parser = argparse.ArgumentParser()
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
@@ -79,13 +103,14 @@ def test_train_options_point_the_monitor_at_its_lists_every_epoch(face_folder, t
     cfg.merge_from_dict(options)
     monitor = cfg.custom_hooks[0]
     assert monitor.type == 'KNNMonitorHook' and monitor.interval == 1
-    for loader, name in (('bank_dataloader', 'monitor_bank'),
-                         ('query_dataloader', 'monitor_queries')):
+    query_split = 'train' if validation_size else 'val'
+    for loader, name, split in (('bank_dataloader', 'monitor_bank', 'train'),
+                                ('query_dataloader', 'monitor_queries', query_split)):
         dataset = monitor[loader].dataset
         assert dataset.ann_file == lists[name] and dataset.indices is None
-        assert dataset.data_root == str(face_folder)
+        assert dataset.data_root == str(face_folder) and dataset.split == split
     assert cfg.train_dataloader.dataset.data_root == str(face_folder)
-    assert cfg.randomness.seed == 3
+    assert cfg.randomness.seed == 5 and cfg.model.head.align_weight == 0.7
 
 
 def test_monitor_scoring_of_a_baseline_uses_the_monitor_lists_without_a_probe(tmp_path):
@@ -93,7 +118,8 @@ def test_monitor_scoring_of_a_baseline_uses_the_monitor_lists_without_a_probe(tm
 
     lists = {name: str(tmp_path / f'{name}.txt')
              for name in ('bank', 'val', 'monitor_bank', 'monitor_queries')}
-    args = argparse.Namespace(data_root='DATA', quick=False, lists=lists)
+    args = argparse.Namespace(data_root='DATA', quick=False, lists=lists,
+                              validation_size=None)
     row = small_scale.METHODS['random-ResNet-18']
     final = small_scale.eval_command(row, args)
     monitor = small_scale.eval_command(row, args, monitor=True)
@@ -103,6 +129,21 @@ def test_monitor_scoring_of_a_baseline_uses_the_monitor_lists_without_a_probe(tm
     assert f'val_dataloader.dataset.ann_file={lists["monitor_queries"]}' in monitor
     assert f'train_dataloader.dataset.ann_file={lists["bank"]}' in final
     assert f'val_dataloader.dataset.ann_file={lists["val"]}' in final
+    assert 'val_dataloader.dataset.split=val' in final + monitor
+
+
+def test_validation_scoring_reads_its_queries_from_train(tmp_path):
+    import argparse
+
+    lists = {name: str(tmp_path / f'{name}.txt')
+             for name in ('bank', 'validation', 'monitor_bank', 'monitor_queries')}
+    args = argparse.Namespace(data_root='DATA', quick=False, lists=lists, validation_size=6)
+    row = small_scale.METHODS['random-ViT-T']
+    for command in (small_scale.eval_command(row, args),
+                    small_scale.eval_command(row, args, monitor=True)):
+        assert 'val_dataloader.dataset.split=train' in command
+    assert f'val_dataloader.dataset.ann_file={lists["validation"]}' in \
+        small_scale.eval_command(row, args)
 
 
 def test_missing_config_is_named():
@@ -152,7 +193,7 @@ def test_extracted_encoder_loads_strictly_into_its_evaluation_model(name):
     assert features.shape == (2, 128 if row.family == 'ViT-T' else 512)
 
 
-def _raw_pixel_knn(folder, bank_list, query_list):
+def _raw_pixel_knn(folder, bank_list, query_list, query_split='val'):
     """k-NN top-1 of the flattened, normalised query pixels against the bank's,
     computed here from the image files and the lists."""
     from mmssl_ext.evaluation import knn_scores, topk_accuracy
@@ -170,7 +211,7 @@ def _raw_pixel_knn(folder, bank_list, query_list):
         return torch.stack(features), torch.tensor(labels)
 
     bank, bank_labels = load('train', bank_list)
-    queries, query_labels = load('val', query_list)
+    queries, query_labels = load(query_split, query_list)
     scores = knn_scores(bank, bank_labels, queries, 2, k=20, temperature=0.07)
     return topk_accuracy(scores, query_labels, (1, ))['top1']
 
@@ -215,25 +256,37 @@ def test_runs_of_several_seeds_are_averaged():
     assert '| 63.00 (60.00 / 65.00 / 64.00) | 72.00 (70.00 / 71.00 / 75.00) |' in table
 
 
-def test_resume_with_other_seeds_is_refused():
-    results = dict(protocol=dict(seeds=[0, 1]), rows=dict(CIM=dict(knn_top1=60.)))
-    small_scale.check_resumed_seeds(results, [0, 1], 'r.json')
+def test_resume_with_other_seeds_queries_or_options_is_refused():
+    protocol = dict(seeds=[0, 1], queries='val', cfg_options=[])
+    results = dict(protocol=protocol, rows=dict(CIM=dict(knn_top1=60.)))
+    small_scale.check_resumed(results, dict(protocol), 'r.json')
     for seeds in ([0], None, [1, 0]):
-        with pytest.raises(SystemExit, match=r'r.json holds rows run with --seeds \[0, 1\]'):
-            small_scale.check_resumed_seeds(results, seeds, 'r.json')
-    small_scale.check_resumed_seeds(dict(protocol=dict(seeds=[0, 1]), rows={}), [2], 'r.json')
+        with pytest.raises(SystemExit, match=r'r.json holds rows run with seeds \[0, 1\]'):
+            small_scale.check_resumed(results, dict(protocol, seeds=seeds), 'r.json')
+    with pytest.raises(SystemExit, match=r'queries val, not validation.*--validation-size'):
+        small_scale.check_resumed(results, dict(protocol, queries='validation (6 train/ '
+                                                'images)'), 'r.json')
+    with pytest.raises(SystemExit, match=r"cfg_options \[\], not \['a=1'\].*--cfg-options"):
+        small_scale.check_resumed(results, dict(protocol, cfg_options=['a=1']), 'r.json')
+    # a JSON written before the queries and options were recorded: val/, no options
+    old = dict(protocol=dict(seeds=[0, 1]), rows=dict(CIM=dict(knn_top1=60.)))
+    small_scale.check_resumed(old, protocol, 'r.json')
+    small_scale.check_resumed(dict(protocol=protocol, rows={}), dict(protocol, seeds=[2]),
+                              'r.json')
 
 
 @pytest.mark.slow
 def test_quick_run_end_to_end(face_folder, tmp_path):
-    """--quick through the real subprocesses: a ViT row (PQCL), a ResNet row (our MoCo
-    v2 setting), each pre-trained with two seeds, both random inits and the raw pixels;
-    then --resume keeps them."""
+    """--quick through the real subprocesses, two at a time: a ViT row (PQCL), a ResNet
+    row (our MoCo v2 setting), each pre-trained with two seeds and an option of the
+    benchmark's --cfg-options, both random inits and the raw pixels; then --resume
+    keeps them."""
     work_dir = tmp_path / 'bench'
     methods = ['PQCL', 'MoCo-v2', 'random-ViT-T', 'random-ResNet-18', 'raw-pixels']
     command = [sys.executable, osp.join(ROOT, 'tools', 'benchmarks', 'small_scale.py'),
                '--quick', '--data-root', str(face_folder), '--work-dir', str(work_dir),
-               '--seeds', '3', '4', '--methods'] + methods
+               '--seeds', '3', '4', '--jobs', '2', '--cfg-options',
+               'optim_wrapper.optimizer.weight_decay=0.0123', '--methods'] + methods
     env = dict(os.environ, OMP_NUM_THREADS='1')
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env,
                             timeout=900)
@@ -241,6 +294,7 @@ def test_quick_run_end_to_end(face_folder, tmp_path):
     results = json.loads((work_dir / 'small_scale.json').read_text())
     assert list(results['rows']) == methods
     assert results['protocol']['bank_size'] == 20 and results['protocol']['seeds'] == [3, 4]
+    assert results['protocol']['jobs'] == 2 and results['protocol']['queries'] == 'val'
     scored = [row for row in results['rows'].values() if row['baseline']]
     scored += [run for row in results['rows'].values() for run in row.get('runs', [])]
     for row in scored:
@@ -262,6 +316,7 @@ def test_quick_run_end_to_end(face_folder, tmp_path):
             assert osp.isfile(run['backbone']) and run['pretrain_cpu_s'] > 0
             dumped = (run_dir / osp.basename(row['config'])).read_text()
             assert f'seed={run["seed"]}' in dumped.replace(' ', '')
+            assert 'weight_decay=0.0123' in dumped.replace(' ', '')
     assert 'precise BN: 20 BatchNorm layers' in (
         work_dir / 'MoCo-v2' / 'seed3' / 'eval.log').read_text()
     lists = {name: str(work_dir / f'{name}.txt')
@@ -287,3 +342,29 @@ def test_quick_run_end_to_end(face_folder, tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert all(f'{name}: kept from' in resumed.stdout for name in methods)
     assert json.loads((work_dir / 'small_scale.json').read_text())['rows'] == results['rows']
+
+
+def test_validation_run_never_reads_val(face_folder, tmp_path):
+    """--validation-size through the real subprocesses (the raw-pixel baseline, no
+    pre-training): the queries are the held-out train/ images, scored as computed here;
+    the same run with val/ removed still works."""
+    import shutil
+    folder = tmp_path / 'faces'
+    shutil.copytree(face_folder, folder)
+    shutil.rmtree(folder / 'val')
+    work_dir = tmp_path / 'bench'
+    command = [sys.executable, osp.join(ROOT, 'tools', 'benchmarks', 'small_scale.py'),
+               '--quick', '--data-root', str(folder), '--work-dir', str(work_dir),
+               '--validation-size', '8', '--methods', 'raw-pixels']
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
+                            env=dict(os.environ, OMP_NUM_THREADS='1'), timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    results = json.loads((work_dir / 'small_scale.json').read_text())
+    assert results['protocol']['queries'] == 'validation (8 train/ images)'
+    pixels = results['rows']['raw-pixels']
+    assert pixels['queries'] == 8 and pixels['bank_size'] == 20
+    assert pixels['knn_top1'] == pytest.approx(_raw_pixel_knn(
+        folder, work_dir / 'bank.txt', work_dir / 'validation.txt', 'train'), abs=1e-4)
+    assert pixels['monitor_knn_top1'] == pytest.approx(_raw_pixel_knn(
+        folder, work_dir / 'monitor_bank.txt', work_dir / 'monitor_queries.txt', 'train'),
+        abs=1e-4)
