@@ -552,7 +552,7 @@ def main(argv=None):
             if row.name in results['rows']:
                 print(f'{row.name}: kept from {args.out}')
                 continue
-            print(f'{row.name}: running (logs in {osp.join(args.work_dir, row.name)})',
+            print(f'{row.name}: queued (logs in {osp.join(args.work_dir, row.name)})',
                   flush=True)
             started[row.name] = submit_row(row, args, pool)
         for row in rows:  # in the rows' order, each saved once all its runs are done
@@ -560,6 +560,8 @@ def main(argv=None):
                 outcomes = [future.result() for future in started[row.name]]
                 results['rows'][row.name] = row_result(row, outcomes)
                 save_json(results, args.out)
+                print(f'{row.name}: done, k-NN top-1 '
+                      f'{results["rows"][row.name]["knn_top1"]:.2f}', flush=True)
     finally:
         pool.shutdown(cancel_futures=True)
     results['checks'] = checks(results['rows'])
