@@ -345,9 +345,10 @@ def test_quick_run_end_to_end(face_folder, tmp_path):
 
 
 def test_validation_run_never_reads_val(face_folder, tmp_path):
-    """--validation-size through the real subprocesses (the raw-pixel baseline, no
-    pre-training): the queries are the held-out train/ images, scored as computed here;
-    the same run with val/ removed still works."""
+    """--validation-size through the real subprocesses with val/ deleted: a PQCL
+    pre-training through tools/train.py whose per-epoch k-NN monitor queries the
+    held-out train/ images, its scoring, and the raw-pixel baseline scored as computed
+    here on the validation list."""
     import shutil
     folder = tmp_path / 'faces'
     shutil.copytree(face_folder, folder)
@@ -355,12 +356,17 @@ def test_validation_run_never_reads_val(face_folder, tmp_path):
     work_dir = tmp_path / 'bench'
     command = [sys.executable, osp.join(ROOT, 'tools', 'benchmarks', 'small_scale.py'),
                '--quick', '--data-root', str(folder), '--work-dir', str(work_dir),
-               '--validation-size', '8', '--methods', 'raw-pixels']
+               '--validation-size', '8', '--methods', 'PQCL', 'raw-pixels']
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
-                            env=dict(os.environ, OMP_NUM_THREADS='1'), timeout=300)
+                            env=dict(os.environ, OMP_NUM_THREADS='1'), timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     results = json.loads((work_dir / 'small_scale.json').read_text())
     assert results['protocol']['queries'] == 'validation (8 train/ images)'
+    pqcl = results['rows']['PQCL']
+    assert pqcl['queries'] == 8 and pqcl['bank_size'] == 20
+    assert [epoch for epoch, _ in pqcl['knn_monitor']] == [1.0, 2.0]
+    dumped = (work_dir / 'PQCL' / osp.basename(pqcl['config'])).read_text()
+    assert str(work_dir / 'monitor_queries.txt') in dumped
     pixels = results['rows']['raw-pixels']
     assert pixels['queries'] == 8 and pixels['bank_size'] == 20
     assert pixels['knn_top1'] == pytest.approx(_raw_pixel_knn(
