@@ -84,6 +84,24 @@ def test_imagenet_recipes_match_the_paper(name, arch, epochs):
     assert hooks['FreezeLastLayerHook'].epochs == 1
 
 
+@pytest.mark.parametrize('control, switched_off', [
+    ('ibot_vit-t_small-scale_fmnist.py', {'query_loss_weight'}),
+    ('dino_vit-t_small-scale_fmnist.py', {'query_loss_weight', 'use_mim'})])
+def test_small_scale_controls_differ_from_pqcl_only_in_their_losses(control, switched_off):
+    """The iBOT / DINO controls keep PQCL's small-scale model: the same teacher EMA (a
+    constant 0.95), temperatures, head and encoder; only the query stream (and for
+    DINO the masked-patch loss) is off, and the iterations match the compute."""
+    pqcl = Config.fromfile(osp.join(ROOT, 'configs', 'pqcl', 'vit-t_small-scale_fmnist.py'))
+    other = Config.fromfile(osp.join(ROOT, 'configs', 'pqcl', control))
+    assert pqcl.model.base_momentum == pqcl.model.end_momentum == pytest.approx(0.05)
+    differing = {key for key in set(pqcl.model) | set(other.model)
+                 if pqcl.model.get(key) != other.model.get(key)}
+    assert differing == switched_off
+    assert other.model.query_loss_weight == 0
+    assert other.custom_hooks == pqcl.custom_hooks and other.param_scheduler == pqcl.param_scheduler
+    assert other.train_dataloader.dataset.indices > pqcl.train_dataloader.dataset.indices
+
+
 @pytest.mark.slow
 def test_demo_config_trains_and_resumes(tmp_path, demo_data_root):
     def train(*extra):
