@@ -110,6 +110,12 @@ class PQCL(MomentumSelfSupervisor):
                 module.train(mode)
         return self
 
+    def extract_feat(self, inputs: torch.Tensor):
+        """The teacher encoder on whole (B, 3, H, W) images: the encoder PQCL transfers
+        (the reference's evaluation convention, ``extract_backbone.py``'s default), so
+        the k-NN monitor scores the encoder a run hands on, not the student."""
+        return self.teacher_backbone.module(inputs)
+
     def project(self, heads: nn.ModuleDict, tokens: torch.Tensor,
                 query_tokens: Optional[torch.Tensor],
                 patch_mask: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:

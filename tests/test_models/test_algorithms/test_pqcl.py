@@ -95,6 +95,19 @@ def test_teacher_eval_mode_disables_drop_path():
     copy.deepcopy(model)  # parametrized heads deep-copy
 
 
+def test_extracted_features_are_the_teachers():
+    """extract_feat (the k-NN monitor's features) reads the teacher encoder, the one
+    extract_backbone.py hands on, not the student."""
+    model = _model()
+    model.eval()
+    with torch.no_grad():
+        model.backbone.layers[0].attn.qkv.weight.add_(1.)
+    images = torch.randn(2, 3, 32, 32)
+    teacher = model.teacher_backbone.module(images)[-1]
+    assert torch.equal(model.extract_feat(images)[-1], teacher)
+    assert not torch.allclose(model.backbone(images)[-1], teacher)
+
+
 def test_teacher_head_batchnorm_uses_batch_statistics_while_training():
     """As DINO's teacher: with ``use_bn`` the teacher head normalises with the current
     batch's statistics while training, so adding one vector to every token of the
