@@ -1,5 +1,6 @@
 import importlib.util
 import os.path as osp
+import sys
 
 import pytest
 import torch
@@ -9,11 +10,17 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 def load_tool(path):
     """Import a script under tools/ (e.g. 'tools/dataset_converters/make_demo_data.py')
-    as a module of its own, without putting tools/ on sys.path."""
+    as a module of its own. While it is imported, its own folder is first on sys.path,
+    as when the script runs, so it finds its sibling modules (e.g. vis_common.py)."""
     name = 'mmssl_tool_' + osp.splitext(path)[0].replace('/', '_')
-    spec = importlib.util.spec_from_file_location(name, osp.join(ROOT, path))
+    file = osp.join(ROOT, path)
+    spec = importlib.util.spec_from_file_location(name, file)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, osp.dirname(file))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(osp.dirname(file))
     return module
 
 

@@ -17,42 +17,28 @@ error about 1), on ``--eval-images`` (files or folders; default: IMAGE) with
     python tools/visualization/vis_cae.py CONFIG CHECKPOINT IMAGE [--out cae.png]
         [--num-masks 3] [--seed 0] [--eval-images DIR_OR_FILE ...] [--eval-draws 8]
 """
-import argparse
-
 import matplotlib
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 import mmssl_ext  # noqa: F401
 from mmpretrain.registry import TRANSFORMS
 from mmssl_ext.evaluation import masked_patch_errors
 from mmssl_ext.models.utils.patch_pixels import normalized_patch_pixels
-from mmssl_ext.utils.checkpoint_kind import load_checked
-from mmssl_ext.utils.config import build_config_model
 from mmssl_ext.utils.image import list_images, load_square_image
+from vis_common import load_model, visualiser_parser
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description='Visualise CAE reconstructions')
-    parser.add_argument('config', help='CAE pre-training config with pixel targets')
-    parser.add_argument('checkpoint', help='CAE checkpoint')
-    parser.add_argument('image', help='an image file')
-    parser.add_argument('--out', default='cae_reconstruction.png', help='output PNG')
+    parser = visualiser_parser('Visualise CAE reconstructions',
+                               'CAE pre-training config with pixel targets',
+                               'cae_reconstruction.png', 'masks', 'the reconstruction',
+                               'masks per evaluation image')
     parser.add_argument('--num-masks', type=int, default=3, help='rows: masks drawn')
-    parser.add_argument('--seed', type=int, default=0, help='seed of the masks')
-    parser.add_argument('--eval-images', nargs='+', default=None,
-                        help='images or folders to measure the reconstruction on '
-                        '(default: IMAGE); e.g. held-out images')
-    parser.add_argument('--eval-draws', type=int, default=8, help='masks per evaluation image')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config (as tools/train.py)')
-    parser.add_argument('--no-checkpoint-check', action='store_true',
-                        help='load a checkpoint of another kind (what fits)')
-    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     return parser.parse_args()
 
 
@@ -117,13 +103,9 @@ def describe(result: dict, num_images: int, draws: int) -> str:
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    cfg.merge_from_dict(args.cfg_options or {})
-    model = build_config_model(cfg)
+    cfg, model = load_model(args)
     if model.head.target != 'pixels':
         raise ValueError('the visualiser needs a pixel-target CAE (head.target=pixels)')
-    load_checked(model, args.checkpoint, check=not args.no_checkpoint_check)
-    model = model.to(args.device).eval()
     patch = model.backbone.patch_embed.projection.kernel_size[0]
     size = model.backbone.img_size[0]
     grid = size // patch

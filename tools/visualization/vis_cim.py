@@ -14,42 +14,25 @@ often the own prediction is the best match (chance 1 / N).
     python tools/visualization/vis_cim.py CONFIG CHECKPOINT IMAGE [--out cim.png]
         [--seed 0] [--augment] [--eval-images DIR_OR_FILE ...] [--eval-draws 8]
 """
-import argparse
-
 import matplotlib
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
 
 import mmssl_ext  # noqa: F401
 from mmssl_ext.evaluation import exemplar_specificity, pairwise_soft_iou
-from mmssl_ext.utils.checkpoint_kind import load_checked
-from mmssl_ext.utils.config import build_config_model
 from mmssl_ext.utils.image import list_images, load_square_images
+from vis_common import load_model, visualiser_parser
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description='Visualise CIM correlation maps')
-    parser.add_argument('config', help='CIM pre-training config')
-    parser.add_argument('checkpoint', help='CIM checkpoint')
-    parser.add_argument('image', help='an image file')
-    parser.add_argument('--out', default='cim_correlation_maps.png', help='output PNG')
-    parser.add_argument('--seed', type=int, default=0, help='seed of the exemplars')
+    parser = visualiser_parser('Visualise CIM correlation maps', 'CIM pre-training config',
+                               'cim_correlation_maps.png', 'exemplars', 'exemplar specificity',
+                               'exemplar draws per evaluation image')
     parser.add_argument('--augment', action='store_true',
                         help='apply the exemplar augmentation of the config')
-    parser.add_argument('--eval-images', nargs='+', default=None,
-                        help='images or folders to measure exemplar specificity on '
-                        '(default: IMAGE); e.g. held-out images')
-    parser.add_argument('--eval-draws', type=int, default=8,
-                        help='exemplar draws per evaluation image')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config (as tools/train.py)')
-    parser.add_argument('--no-checkpoint-check', action='store_true',
-                        help='load a checkpoint of another kind (what fits)')
-    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     return parser.parse_args()
 
 
@@ -98,11 +81,7 @@ def describe(result: dict, num_images: int, draws: int, num_exemplars: int) -> s
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    cfg.merge_from_dict(args.cfg_options or {})
-    model = build_config_model(cfg)
-    load_checked(model, args.checkpoint, check=not args.no_checkpoint_check)
-    model = model.to(args.device).eval()
+    _, model = load_model(args)
     preprocessor = model.data_preprocessor
     if not getattr(preprocessor, 'sample_on_device', False):
         raise ValueError('the config must use CIMDataPreprocessor(sample_on_device=True)')

@@ -21,45 +21,28 @@ of the global view are skipped.
         [--seed 0] [--encoder teacher|student] [--eval-images DIR_OR_FILE ...]
         [--eval-draws 8]
 """
-import argparse
-
 import cv2
 import matplotlib
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
 
 import mmssl_ext  # noqa: F401
 from mmpretrain.registry import TRANSFORMS
 from mmssl_ext.evaluation import attention_concentration
 from mmssl_ext.structures import query_patch_coords
-from mmssl_ext.utils.checkpoint_kind import load_checked
-from mmssl_ext.utils.config import build_config_model
 from mmssl_ext.utils.image import list_images
+from vis_common import load_model, visualiser_parser
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description='Visualise PQCL attention maps')
-    parser.add_argument('config', help='PQCL pre-training config')
-    parser.add_argument('checkpoint', help='PQCL checkpoint')
-    parser.add_argument('image', help='an image file')
-    parser.add_argument('--out', default='pqcl_attention.png', help='output PNG')
-    parser.add_argument('--seed', type=int, default=0, help='seed of the query crop')
+    parser = visualiser_parser('Visualise PQCL attention maps', 'PQCL pre-training config',
+                               'pqcl_attention.png', 'query crop', 'the query attention',
+                               'query crops per evaluation image')
     parser.add_argument('--encoder', choices=['teacher', 'student'], default='teacher',
                         help='encoder of the class-token maps')
-    parser.add_argument('--eval-images', nargs='+', default=None,
-                        help='images or folders to measure the query attention on '
-                        '(default: IMAGE); e.g. held-out images')
-    parser.add_argument('--eval-draws', type=int, default=8,
-                        help='query crops per evaluation image')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config (as tools/train.py)')
-    parser.add_argument('--no-checkpoint-check', action='store_true',
-                        help='load a checkpoint of another kind (what fits)')
-    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     return parser.parse_args()
 
 
@@ -169,11 +152,7 @@ def describe(result: dict, num_crops: int, num_images: int) -> str:
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    cfg.merge_from_dict(args.cfg_options or {})
-    model = build_config_model(cfg)
-    load_checked(model, args.checkpoint, check=not args.no_checkpoint_check)
-    model = model.to(args.device).eval()
+    cfg, model = load_model(args)
     encoder = model.teacher_backbone.module if args.encoder == 'teacher' else model.backbone
     views_cfg = next(t for t in cfg.train_dataloader.dataset.pipeline
                      if t['type'] == 'PQCLViews')
