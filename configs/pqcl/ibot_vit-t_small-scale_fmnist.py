@@ -11,7 +11,9 @@
 # projection head, teacher temperature 0.02, a constant EMA 0.95) and its teacher
 # head's batch-statistics BatchNorm. Small-scale benchmark scoring (test-split k-NN),
 # seeds 0 / 1 / 2: 61.85 / 64.27 / 67.28 (mean 64.47); PQCL 70.82 / 68.89 / 64.52 (mean
-# 68.08), MoCo v3 mean 70.58. With PQCL's earlier EMA 0.95 -> 1: 59.14 / 62.14 / 66.43
+# 68.08), MoCo v3 mean 70.58. Seeds 3 / 4 / 5, which no recipe choice has seen:
+# 60.52 / 67.92 / 66.77 (mean 65.07), PQCL 64.00 / 60.73 / 62.03 (mean 62.25), MoCo v3
+# 70.19 (model_zoo.md, "Fresh seeds"). With PQCL's earlier EMA 0.95 -> 1: 59.14 / 62.14 / 66.43
 # (mean 62.57), PQCL 65.99; with 0.98 -> 1: 59.45 / 60.43 / 60.88 (mean 60.25), PQCL
 # 62.53.
 _base_ = ['./vit-t_small-scale_fmnist.py']

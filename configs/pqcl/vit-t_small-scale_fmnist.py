@@ -22,6 +22,10 @@
 #   64.54 (mean 65.99; linear 77.38) with 0.95 -> 1. On the validation split (5,000
 #   train/ images never pre-trained on; small_scale.py --validation-size 5000, seeds
 #   0-2): constant 0.95 68.70, 0.95 -> 1 66.79, constant 0.97 68.15.
+#   On seeds no choice here has seen (3-5, test split) the two schedules score
+#   alike: constant 0.95 64.00 / 60.73 / 62.03 (mean 62.25), 0.95 -> 1 64.56 / 60.54
+#   / 59.76 (61.62); MoCo v3 70.19. Every choice in this header was made on seeds 0-2,
+#   and their 68.08 is partly those seeds' luck (model_zoo.md, "Fresh seeds").
 #   The speed itself (0.95 -> 1 instead of the earlier 0.98 -> 1) was chosen on a
 #   validation split in a GPU sweep (model_zoo.md, "Recipe sweep on one GPU"): 64.52
 #   vs 60.17, the only one of 9 single-option variants above the spread; test-split
