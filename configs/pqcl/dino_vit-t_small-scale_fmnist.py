@@ -11,8 +11,9 @@
 # projection head, teacher temperature 0.02, a constant EMA 0.95) and its teacher
 # head's batch-statistics BatchNorm. Small-scale benchmark scoring (test-split k-NN),
 # seeds 0 / 1 / 2: 66.73 / 62.75 / 54.84 (mean 61.44); iBOT alone 64.47, PQCL 68.08,
-# MoCo v3 70.58 (means; on the fresh seeds 3-5 PQCL 62.25, iBOT alone 65.07, MoCo v3
-# 70.19; DINO alone not run there). With PQCL's earlier EMA 0.95 -> 1: 64.18 / 59.83 / 63.58 (mean
+# MoCo v3 70.58 (means). Seeds 3 / 4 / 5, which no recipe choice has seen: 64.64 /
+# 60.66 / 63.06 (mean 62.79), PQCL 62.25, iBOT alone 65.07, MoCo v3 70.19
+# (model_zoo.md, "Fresh seeds"). With PQCL's earlier EMA 0.95 -> 1: 64.18 / 59.83 / 63.58 (mean
 # 62.53); with 0.98 -> 1: 57.84 / 59.07 / 59.45 (mean 58.79).
 _base_ = ['./vit-t_small-scale_fmnist.py']
 
