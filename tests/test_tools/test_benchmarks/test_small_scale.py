@@ -1,4 +1,5 @@
 """tools/benchmarks/small_scale.py: rows, bank, evaluation models and a --quick run."""
+import argparse
 import json
 import os
 import os.path as osp
@@ -85,8 +86,6 @@ def test_train_options_point_the_monitor_at_its_lists_every_epoch(face_folder, t
     give every k-NN monitor the per-epoch interval, the monitor lists (no index
     subset left from the config, queries from train/ with --validation-size) and the
     seed; the benchmark's --cfg-options come last and win."""
-    import argparse
-
     from mmengine.config import Config, DictAction
 
     lists = small_scale.write_lists(str(face_folder), 7, 5, str(tmp_path), validation_size)
@@ -114,8 +113,6 @@ def test_train_options_point_the_monitor_at_its_lists_every_epoch(face_folder, t
 
 
 def test_monitor_scoring_of_a_baseline_uses_the_monitor_lists_without_a_probe(tmp_path):
-    import argparse
-
     lists = {name: str(tmp_path / f'{name}.txt')
              for name in ('bank', 'val', 'monitor_bank', 'monitor_queries')}
     args = argparse.Namespace(data_root='DATA', quick=False, lists=lists,
@@ -133,8 +130,6 @@ def test_monitor_scoring_of_a_baseline_uses_the_monitor_lists_without_a_probe(tm
 
 
 def test_validation_scoring_reads_its_queries_from_train(tmp_path):
-    import argparse
-
     lists = {name: str(tmp_path / f'{name}.txt')
              for name in ('bank', 'validation', 'monitor_bank', 'monitor_queries')}
     args = argparse.Namespace(data_root='DATA', quick=False, lists=lists, validation_size=6)
@@ -321,6 +316,22 @@ def test_quick_run_end_to_end(face_folder, tmp_path):
         work_dir / 'MoCo-v2' / 'seed3' / 'eval.log').read_text()
     lists = {name: str(work_dir / f'{name}.txt')
              for name in ('bank', 'val', 'monitor_bank', 'monitor_queries')}
+    # The curve is the encoder the row transfers: the monitor's last value (logged in
+    # the run) equals knn_eval.py of the extracted file on the monitor's lists, with the
+    # run's own BatchNorm statistics as the monitor uses them (PQCL: its teacher).
+    args = argparse.Namespace(data_root=str(face_folder), quick=True, lists=lists,
+                              validation_size=None)
+    for name in ('PQCL', 'MoCo-v2'):
+        run = results['rows'][name]['runs'][0]
+        out = tmp_path / f'{name}_monitor_check.json'
+        scoring = small_scale.eval_command(small_scale.METHODS[name], args,
+                                           backbone=run['backbone'], monitor=True)
+        scoring[scoring.index('--precise-bn') + 1] = '0'
+        scored = subprocess.run([sys.executable] + scoring + ['--out', str(out)], cwd=ROOT,
+                                capture_output=True, text=True, env=env, timeout=300)
+        assert scored.returncode == 0, scored.stderr[-3000:]
+        assert json.loads(out.read_text())['20-NN']['top1'] == pytest.approx(
+            run['knn_monitor'][-1][1], abs=1e-4), name
     pixels = results['rows']['raw-pixels']
     assert pixels['knn_top1'] == pytest.approx(
         _raw_pixel_knn(face_folder, lists['bank'], lists['val']), abs=1e-4)
