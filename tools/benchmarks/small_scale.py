@@ -32,7 +32,10 @@ ReSim against its own MoCo v2 setting). ``--seeds 0 1 2`` pre-trains every row o
 seed (``WORK_DIR/<row>/seed<N>``) and scores each run; the row's accuracies, the table
 and the checks are then the means over the seeds, each run kept in the row's ``runs``.
 One run per row is not enough for a 1-point check: the spread between seeds reaches
-3.5 points here. ``--resume`` keeps the rows already in the JSON. ``--quick`` checks the
+several points here. With several seeds the table gives each row's standard deviation
+over its seeds, and each check the standard error of its margin and whether the margin
+exceeds twice that (``decided``): a check within two standard errors is not settled by
+these seeds either way. ``--resume`` keeps the rows already in the JSON. ``--quick`` checks the
 plumbing with tiny budgets (two epochs of a few images, small banks); its numbers mean
 nothing.
 
@@ -363,8 +366,9 @@ SHARED_FIELDS = ('config', 'epochs', 'iterations', 'eval_config', 'bank_size', '
 
 def mean_of_runs(runs: List[dict]) -> dict:
     """A row's fields from its runs (one per seed): a single run as it is; several as
-    their shared fields, the mean k-NN and linear top-1, the mean k-NN monitor curve
-    (empty when the runs' curves differ in epochs) and the runs under ``runs``."""
+    their shared fields, the mean k-NN and linear top-1, the k-NN top-1's sample
+    standard deviation over the seeds, the mean k-NN monitor curve (empty when the
+    runs' curves differ in epochs) and the runs under ``runs``."""
     if len(runs) == 1:
         return runs[0]
     curves = [result['knn_monitor'] for result in runs]
@@ -372,8 +376,9 @@ def mean_of_runs(runs: List[dict]) -> dict:
     same_epochs = all([epoch for epoch, _ in run_curve] == epochs for run_curve in curves)
     curve = [[epoch, statistics.fmean(run_curve[i][1] for run_curve in curves)]
              for i, epoch in enumerate(epochs)] if same_epochs else []
+    knn = [result['knn_top1'] for result in runs]
     return dict({key: runs[0][key] for key in SHARED_FIELDS},
-                knn_top1=statistics.fmean(result['knn_top1'] for result in runs),
+                knn_top1=statistics.fmean(knn), knn_top1_sd=statistics.stdev(knn),
                 linear_top1=statistics.fmean(result['linear_top1'] for result in runs),
                 knn_monitor=curve, runs=runs)
 
@@ -421,11 +426,24 @@ RANDOM_INIT_MARGIN = 5.
 PEER_MARGIN = -1.
 
 
+def mean_variance(row: dict) -> Optional[float]:
+    """The variance of a row's mean k-NN top-1 over seeds (sd^2 / n): 0 for a
+    baseline (one fixed scoring), None for a method run with a single seed (its
+    spread unknown)."""
+    if row.get('baseline'):
+        return 0.
+    if 'knn_top1_sd' not in row:
+        return None
+    return row['knn_top1_sd'] ** 2 / len(row['runs'])
+
+
 def checks(rows: Dict[str, dict]) -> List[dict]:
     """Issue 13's item 3 on the k-NN top-1 of the rows present: every algorithm at
     least 5 points above its encoder at random init and at most 1 point below each
     peer, and ReSim at least its own MoCo v2 setting. A check whose rows were not run
-    is left out."""
+    is left out. With several seeds a check also carries the standard error of its
+    margin, sqrt(sd_a^2 / n_a + sd_b^2 / n_b) over the two rows' seeds, and
+    ``decided``: whether the margin is at least twice that (None without a spread)."""
     found = []
 
     def check(name: str, other: str, margin: float) -> None:
@@ -433,8 +451,11 @@ def checks(rows: Dict[str, dict]) -> List[dict]:
             return
         knn, bound = rows[name]['knn_top1'], rows[other]['knn_top1'] + margin
         sign = f' {"+-"[margin < 0]} {abs(margin):g}' if margin else ''
+        variances = [mean_variance(rows[name]), mean_variance(rows[other])]
+        error = None if None in variances else sum(variances) ** 0.5
         found.append(dict(check=f'{name} >= {other}{sign}', knn_top1=knn, bound=bound,
-                          margin=knn - bound, holds=knn >= bound))
+                          margin=knn - bound, holds=knn >= bound, margin_se=error,
+                          decided=None if error is None else abs(knn - bound) >= 2 * error))
 
     for name, random_init, peers in CHECKS:
         check(name, random_init, RANDOM_INIT_MARGIN)
@@ -453,14 +474,15 @@ def save_json(results: dict, path: str) -> None:
 
 
 def markdown_table(rows: Dict[str, dict]) -> str:
-    """Results as a markdown table; a row of several runs shows their mean, then each
-    run's accuracy."""
+    """Results as a markdown table; a row of several runs shows their mean (the k-NN
+    top-1's with its standard deviation over the seeds), then each run's accuracy."""
     lines = ['| row | encoder | pre-training config | iterations | k-NN top-1 | '
              'linear top-1 |', '|---|---|---|---|---|---|']
 
     def cell(r: dict, key: str) -> str:
         runs = ' / '.join(f'{result[key]:.2f}' for result in r.get('runs', []))
-        return f'{r[key]:.2f}' + (f' ({runs})' if runs else '')
+        spread = f' +- {r[key + "_sd"]:.2f} sd' if key + '_sd' in r else ''
+        return f'{r[key]:.2f}' + spread + (f' ({runs})' if runs else '')
 
     for name, r in rows.items():
         config = f'`{r["config"]}`' if r.get('config') else f'({r["baseline"]})'
@@ -474,9 +496,15 @@ def checks_text(found: List[dict]) -> str:
     if not found:
         return ('- none: each check needs its algorithm and its random-init row or a '
                 'peer in the same run (add e.g. --methods random-ViT-T MAE)')
-    return '\n'.join(f'- {c["check"]}: {c["knn_top1"]:.2f} vs {c["bound"]:.2f}, '
-                     f'{"holds" if c["holds"] else "misses"} ({c["margin"]:+.2f})'
-                     for c in found)
+    def line(c: dict) -> str:
+        text = (f'- {c["check"]}: {c["knn_top1"]:.2f} vs {c["bound"]:.2f}, '
+                f'{"holds" if c["holds"] else "misses"} ({c["margin"]:+.2f}')
+        if c.get('margin_se') is None:
+            return text + ')'
+        return text + (f' +- {c["margin_se"]:.2f} se, '
+                       f'{"beyond" if c["decided"] else "within"} 2 se)')
+
+    return '\n'.join(line(c) for c in found)
 
 
 def plot(rows: Dict[str, dict], path: str) -> None:

@@ -242,13 +242,49 @@ def test_runs_of_several_seeds_are_averaged():
             for seed, knn, linear in ((0, 60., 70.), (1, 65., 71.), (2, 64., 75.))]
     row = small_scale.mean_of_runs(runs)
     assert row['knn_top1'] == pytest.approx(63.) and row['linear_top1'] == pytest.approx(72.)
+    # sample standard deviation: deviations -3, +2, +1 -> sqrt(14 / 2)
+    assert row['knn_top1_sd'] == pytest.approx(7 ** 0.5)
     assert row['knn_monitor'] == [[1.0, pytest.approx(53.)], [2.0, pytest.approx(63.)]]
     assert row['runs'] == runs and 'backbone' not in row and row['iterations'] == 4
     assert small_scale.mean_of_runs(runs[:1]) == runs[0]
     runs[2]['knn_monitor'] = [[2.0, 64.]]  # a run whose monitor epochs differ
     assert small_scale.mean_of_runs(runs)['knn_monitor'] == []
     table = small_scale.markdown_table({'A': dict(row, family='ViT-T')})
-    assert '| 63.00 (60.00 / 65.00 / 64.00) | 72.00 (70.00 / 71.00 / 75.00) |' in table
+    assert '| 63.00 +- 2.65 sd (60.00 / 65.00 / 64.00) | 72.00 (70.00 / 71.00 / 75.00) |' \
+        in table
+
+
+def _seed_runs(*knn):
+    return small_scale.mean_of_runs([
+        dict(config='c.py', epochs=1, iterations=1, eval_config='e.py', bank_size=20,
+             queries=20, seed=seed, knn_top1=value, linear_top1=0., knn_monitor=[])
+        for seed, value in enumerate(knn)])
+
+
+def test_checks_of_several_seeds_carry_the_standard_error_of_their_margin():
+    rows = {'CIM': _seed_runs(60., 65., 64.),  # mean 63, sd sqrt(7)
+            'CAE': _seed_runs(69., 71., 70.),  # mean 70, sd 1
+            'MAE': _seed_runs(70., 72.),  # mean 71, sd sqrt(2)
+            'random-ViT-T': dict(knn_top1=52., baseline='random')}
+    found = {c['check']: c for c in small_scale.checks(rows)}
+    # against a baseline (one fixed scoring) only the algorithm's seeds count
+    assert found['CIM >= random-ViT-T + 5']['margin'] == pytest.approx(6.)
+    assert found['CIM >= random-ViT-T + 5']['margin_se'] == pytest.approx((7 / 3) ** 0.5)
+    assert found['CIM >= random-ViT-T + 5']['decided'] is True
+    # against a peer both rows' seeds: sqrt(7 / 3 + 2 / 2)
+    assert found['CIM >= MAE - 1']['margin'] == pytest.approx(-7.)
+    assert found['CIM >= MAE - 1']['margin_se'] == pytest.approx((10 / 3) ** 0.5)
+    assert found['CIM >= MAE - 1']['decided'] is True
+    # a margin of 0 +- 1.15 holds, undecided: sqrt(1 / 3 + 1)
+    assert found['CAE >= MAE - 1']['holds'] is True
+    assert found['CAE >= MAE - 1']['decided'] is False
+    lines = small_scale.checks_text(small_scale.checks(rows)).splitlines()
+    assert '- CAE >= MAE - 1: 70.00 vs 70.00, holds (+0.00 +- 1.15 se, within 2 se)' in lines
+    assert '- CIM >= MAE - 1: 63.00 vs 70.00, misses (-7.00 +- 1.83 se, beyond 2 se)' in lines
+    # a single-seed algorithm has no spread: no error, nothing decided
+    rows['CIM'] = dict(knn_top1=63.)
+    single = {c['check']: c for c in small_scale.checks(rows)}['CIM >= random-ViT-T + 5']
+    assert single['margin_se'] is None and single['decided'] is None
 
 
 def test_resume_with_other_seeds_queries_or_options_is_refused():
