@@ -35,9 +35,9 @@ One run per row is not enough for a 1-point check: the spread between seeds reac
 several points here. With several seeds the table gives each row's standard deviation
 over its seeds, and each check the standard error of its margin and whether the margin
 exceeds twice that (``decided``): a check within two standard errors is not settled by
-these seeds either way. ``--resume`` keeps the rows already in the JSON. ``--quick`` checks the
-plumbing with tiny budgets (two epochs of a few images, small banks); its numbers mean
-nothing.
+these seeds either way. ``--resume`` keeps the rows already in the JSON. ``--quick``
+checks the plumbing with tiny budgets (two epochs of a few images, small banks); its
+numbers mean nothing.
 
 Choosing a recipe: ``--cfg-options`` adds options to every pre-training (a variant of
 the selected rows' configs) and ``--validation-size N`` scores on N class-balanced
@@ -496,6 +496,7 @@ def checks_text(found: List[dict]) -> str:
     if not found:
         return ('- none: each check needs its algorithm and its random-init row or a '
                 'peer in the same run (add e.g. --methods random-ViT-T MAE)')
+
     def line(c: dict) -> str:
         text = (f'- {c["check"]}: {c["knn_top1"]:.2f} vs {c["bound"]:.2f}, '
                 f'{"holds" if c["holds"] else "misses"} ({c["margin"]:+.2f}')
