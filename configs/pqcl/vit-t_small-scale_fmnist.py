@@ -37,7 +37,7 @@
 #   past about 300 iterations: run longer (`tools/train.py --epochs 40`, seed 6), the
 #   k-NN monitor peaks at iteration 320 and falls, the losses rise, and k-NN ends at
 #   58.74; with `--cfg-options optim_wrapper.optimizer.lr=5e-4` the same run scores
-#   73.90 (MoCo v3 at 4x: 74.97). Halve the lr for runs of 4x this length or more.
+#   73.90 (MoCo v3 at 4x: 74.97; one seed each, 4x the only length tried).
 # - BatchNorm in the projection head's MLP (head.use_bn: DINO's use_bn_in_head; the
 #   paper's ViT heads have none) and a constant teacher temperature 0.02 (paper: 0.04
 #   warmed up to 0.07 over 30 epochs). A random tiny ViT gives nearly the same class
