@@ -382,6 +382,11 @@ def test_quick_run_end_to_end(face_folder, tmp_path):
     assert '| PQCL | ViT-T | `configs/pqcl/vit-t_small-scale_fmnist.py` | 4 |' in result.stdout
     assert results['checks'] == small_scale.checks(results['rows'])
     assert [c['check'] for c in results['checks']] == ['PQCL >= random-ViT-T + 5']
+    # two seeds against a baseline: the margin's standard error is the seeds' sd / sqrt(2)
+    pqcl_knn = [run['knn_top1'] for run in results['rows']['PQCL']['runs']]
+    assert results['rows']['PQCL']['knn_top1_sd'] == pytest.approx(np.std(pqcl_knn, ddof=1))
+    assert results['checks'][0]['margin_se'] == pytest.approx(
+        np.std(pqcl_knn, ddof=1) / 2 ** 0.5)
     assert small_scale.checks_text(results['checks']) in result.stdout
 
     resumed = subprocess.run(command + ['--resume'], cwd=ROOT, capture_output=True,
